@@ -6,7 +6,8 @@
 # mirrors, but not Docker Hub (or any other registry), so `docker pull
 # debian:bookworm` / `FROM debian` are not an option. Instead we debootstrap a
 # minimal Debian bookworm root filesystem from the same Debian mirror the
-# host's apt already uses, and `docker import` it as an image.
+# host's apt already uses, install the few packages we need with apt inside
+# it, and `docker import` it as an image.
 #
 # The image carries a label with the sha256 of this very file; if an image
 # with the same label already exists the build is skipped, so editing this
@@ -29,9 +30,18 @@ readonly SUITE="bookworm"
 readonly LABEL_KEY="org.flyte.sandbox.base-hash"
 # Keep this list minimal: everything here ends up in every sandbox.
 # bash/coreutils are Essential (already in minbase) but are listed so the
-# intent is explicit. debootstrap only follows Depends (not Recommends), which
-# keeps compilers etc. out -- except what npm's node-gyp hard-depends on.
-readonly INCLUDE="python3,python3-venv,python3-pip,nodejs,npm,bash,coreutils,ca-certificates"
+# intent is explicit. Installed with --no-install-recommends, which keeps
+# compilers etc. out -- except what npm's node-gyp hard-depends on
+# (libnode-dev, hence libc6-dev/libssl-dev/...).
+readonly PACKAGES=(python3 python3-venv python3-pip nodejs npm bash coreutils ca-certificates)
+# Only these go through debootstrap's --include. Why not all of PACKAGES:
+# debootstrap's dependency resolver ignores "Provides", and bookworm's npm
+# depends on virtual packages (node-cli-table3 is provided by node-cli-table,
+# node-has by node-function-bind, ...), so `--include=npm` leaves npm and ~8
+# node-* packages unconfigured and debootstrap fails. apt, run inside the
+# new root, resolves them correctly. ca-certificates comes first so apt in
+# the chroot can also use an https mirror.
+readonly DEBOOTSTRAP_INCLUDE="ca-certificates"
 readonly SANDBOX_UID=1000
 readonly SANDBOX_GID=1000
 
@@ -223,7 +233,7 @@ run_debootstrap() {
     --variant=minbase \
     --components=main \
     --keyring="$KEYRING" \
-    --include="$INCLUDE" \
+    --include="$DEBOOTSTRAP_INCLUDE" \
     "$SUITE" "$root" "$mirror" >"$debootstrap_log" 2>&1; then
     log "debootstrap failed; last lines of its output:"
     tail -n 30 "$debootstrap_log" >&2 || true
@@ -233,13 +243,39 @@ run_debootstrap() {
     fi
     return 1
   fi
-  log "    $(grep -c '^I: Validating ' "$debootstrap_log" || true) packages downloaded"
+  log "    $(grep -c '^I: Validating ' "$debootstrap_log" || true) base packages"
 }
 
 # Run a command inside the new root with a clean, predictable environment
-# (the host's PATH/LANG/etc. mean nothing in there).
+# (the host's PATH/LANG/etc. mean nothing in there; a proxy does).
 in_root() {
-  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root chroot "$root" "$@"
+  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root \
+    DEBIAN_FRONTEND=noninteractive ${http_proxy:+"http_proxy=$http_proxy"} \
+    chroot "$root" "$@"
+}
+
+install_packages() {
+  # The chroot shares the host's network; debootstrap copied the host's
+  # /etc/resolv.conf in and wrote /etc/apt/sources.list with $mirror, so apt
+  # inside talks to the same mirror as debootstrap did. Some maintainer
+  # scripts want /proc: mount a fresh procfs (not a bind of the host's) and
+  # unmount it right after (cleanup() also unmounts it on failure).
+  mount -t proc proc "$root/proc"
+  local rc=0
+  {
+    in_root apt-get update -q &&
+      # --force-unsafe-io: no fsync per file; this root is thrown away if
+      # the build fails, and it makes dpkg several times faster.
+      in_root apt-get install -y -q --no-install-recommends \
+        -o Dpkg::Options::=--force-unsafe-io "${PACKAGES[@]}"
+  } >"$work/apt.out" 2>&1 || rc=$?
+  umount "$root/proc"
+  if ((rc != 0)); then
+    log "apt-get in the new root failed; last lines of its output:"
+    tail -n 40 "$work/apt.out" >&2 || true
+    return "$rc"
+  fi
+  log "    $(in_root dpkg-query -W -f '.\n' | wc -l) packages installed in total"
 }
 
 add_sandbox_user() {
@@ -290,7 +326,7 @@ import_image() {
       --change 'USER sandbox' \
       --change "LABEL $LABEL_KEY=$script_hash" \
       --change 'CMD ["bash"]' \
-      --message "debootstrap $SUITE ($INCLUDE) from $mirror" \
+      --message "debootstrap $SUITE + ${PACKAGES[*]} from $mirror" \
       - "$IMAGE" >/dev/null
   new_id="$(docker image inspect --format '{{.Id}}' "$IMAGE")"
   # The previous build is now an untagged leftover; drop it (fails harmlessly
@@ -304,6 +340,7 @@ import_image() {
 
 total_t0="$EPOCHREALTIME"
 step "debootstrap --variant=minbase $SUITE" run_debootstrap
+step "apt-get install ${PACKAGES[*]}" install_packages
 step "add user sandbox ($SANDBOX_UID:$SANDBOX_GID)" add_sandbox_user
 step "slim the root filesystem" slim_rootfs
 step "docker import $IMAGE" import_image

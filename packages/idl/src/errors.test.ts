@@ -32,7 +32,10 @@ describe('FlyteError', () => {
   });
 
   it('rejects look-alikes that lack the brand', () => {
-    const lookAlike = Object.assign(new Error('x'), { code: 'literal_conversion', name: 'FlyteError' });
+    const lookAlike = Object.assign(new Error('x'), {
+      code: 'literal_conversion',
+      name: 'FlyteError',
+    });
     expect(FlyteError.isInstance(lookAlike)).toBe(false);
     expect(FlyteError.isInstance(null)).toBe(false);
     expect(FlyteError.isInstance('FlyteError')).toBe(false);

@@ -273,12 +273,13 @@ function parseOrThrow(schema: z.ZodType, value: unknown, path: string): unknown 
     path,
     ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)),
   ].join('');
-  const at = valueAt(value, issue?.path ?? []);
-  const expected =
-    issue && 'expected' in issue ? String(issue.expected) : (issue?.code ?? 'a valid value');
+  const received = render(valueAt(value, issue?.path ?? []));
+  // A type mismatch says it all in "expected X, received Y"; other rules add zod's wording.
+  const expected = issue && 'expected' in issue ? String(issue.expected) : 'a valid value';
+  const rule = issue && issue.code !== 'invalid_type' ? ` (${issue.message})` : '';
   throw new LiteralConversionError(
-    `${where.replace(/\.\[/g, '[')}: ${issue?.message ?? 'invalid value'} (expected ${expected}, received ${render(at)})`,
-    { path: where.replace(/\.\[/g, '['), expected, received: render(at) },
+    `${where}: expected ${expected}, received ${received}${rule}`,
+    { path: where, expected, received },
     { cause: result.error },
   );
 }
@@ -325,6 +326,11 @@ const primitive = (value: NonNullable<MessageInitShape<typeof PrimitiveSchema>['
   scalar({ case: 'primitive', value: { value } });
 const noneLiteral = () => scalar({ case: 'noneType', value: {} });
 
+// Ranges the protobuf well-known types allow; Flyte's Go services reject values outside them.
+const TIMESTAMP_MIN = new Date('0001-01-01T00:00:00Z');
+const TIMESTAMP_MAX = new Date('9999-12-31T23:59:59.999Z');
+const DURATION_MAX_MS = 315_576_000_000_000;
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -352,12 +358,22 @@ function encode(value: unknown, schema: z.ZodType, path: string): Literal {
       if (typeof value !== 'boolean') throw mismatch(path, 'boolean', value);
       return primitive({ case: 'boolean', value });
     case 'datetime':
-      if (!(value instanceof Date) || Number.isNaN(value.getTime()))
-        throw mismatch(path, 'valid Date', value);
+      if (!(value instanceof Date) || !(value >= TIMESTAMP_MIN && value <= TIMESTAMP_MAX)) {
+        throw mismatch(
+          path,
+          'valid Date between years 1 and 9999 (the protobuf Timestamp range)',
+          value,
+        );
+      }
       return primitive({ case: 'datetime', value: timestampFromDate(value) });
     case 'duration':
-      if (typeof value !== 'number' || !Number.isFinite(value))
-        throw mismatch(path, 'duration in milliseconds', value);
+      if (typeof value !== 'number' || !(Math.abs(value) <= DURATION_MAX_MS)) {
+        throw mismatch(
+          path,
+          'duration in milliseconds within ±10,000 years (the protobuf Duration range)',
+          value,
+        );
+      }
       return primitive({ case: 'duration', value: durationFromMillis(value) });
     case 'bytes':
       if (!(value instanceof Uint8Array)) throw mismatch(path, 'Uint8Array', value);
@@ -587,7 +603,10 @@ function toJson(value: unknown, schema: z.ZodType, path: string): JsonValue {
     case 'bigint':
       return String(value);
     case 'datetime':
-      return (value as Date).toISOString();
+      if (!(value instanceof Date) || !(value >= TIMESTAMP_MIN && value <= TIMESTAMP_MAX)) {
+        throw mismatch(path, 'valid Date between years 1 and 9999', value);
+      }
+      return value.toISOString();
     case 'bytes':
       return Buffer.from(value as Uint8Array).toString('base64');
     case 'file':

@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Phase } from './phases';
-import { isTerminalPhase, phaseFromState } from './phases';
+import { isTerminalPhase, Phase, phaseFromState } from './phases';
 
 describe('phaseFromState', () => {
   it.each([
@@ -32,7 +31,9 @@ describe('phaseFromState', () => {
     const onUnknownState = vi.fn();
     expect(phaseFromState('REHYDRATING_FROM_GLACIER', { onUnknownState })).toBe(Phase.RUNNING);
     expect(phaseFromState('rehydrating_from_glacier', { onUnknownState })).toBe(Phase.RUNNING);
-    expect(isTerminalPhase(phaseFromState('REHYDRATING_FROM_GLACIER', { onUnknownState }))).toBe(false);
+    expect(isTerminalPhase(phaseFromState('REHYDRATING_FROM_GLACIER', { onUnknownState }))).toBe(
+      false,
+    );
     expect(onUnknownState).toHaveBeenCalledTimes(1);
     expect(onUnknownState.mock.calls[0]?.[1]).toContain('REHYDRATING_FROM_GLACIER');
   });

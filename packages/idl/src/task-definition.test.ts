@@ -1,0 +1,201 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
+import { TaskTemplateSchema as OfficialTaskTemplateSchema } from '@flyteorg/flyteidl2/flyteidl2/core/tasks_pb.ts';
+import ts from 'typescript';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { TaskTemplateSchema } from '../dist/core.js';
+import { FlyteError } from './errors';
+import { createTaskTemplate, defineTask } from './task-definition';
+
+const here = fileURLToPath(import.meta.url);
+const packageDir = resolve(dirname(here), '..');
+
+const add = defineTask({
+  name: 'math.add',
+  taskType: 'typescript-function',
+  inputs: z.object({ a: z.number(), b: z.number().default(1) }),
+  outputs: z.object({ sum: z.number() }),
+  run: async ({ a, b }) => ({ sum: a + b }),
+  custom: { note: 'adds' },
+});
+
+describe('defineTask', () => {
+  it('records the caller as the definition site', () => {
+    const line = readFileSync(here, 'utf8').split('\n').indexOf('const add = defineTask({') + 1;
+    expect(add.definedAt).toEqual({ file: here, line, column: expect.any(Number) });
+  });
+
+  it('validates inputs before running and outputs after', async () => {
+    expect(await add.run({ a: 2 })).toEqual({ sum: 3 });
+    await expect(add.run({ a: 'x' } as never)).rejects.toThrow(
+      /Task "math.add" got invalid inputs: inputs.a/,
+    );
+    const liar = defineTask({
+      name: 'liar',
+      taskType: 't',
+      inputs: z.object({}),
+      outputs: z.object({ n: z.number() }),
+      run: async () => ({ n: 'not a number' }) as never,
+    });
+    await expect(liar.run({})).rejects.toMatchObject({
+      code: 'invalid_task_io',
+      details: { stage: 'outputs' },
+    });
+  });
+
+  it('does not start when the signal is already aborted', async () => {
+    let started = false;
+    const task = defineTask({
+      name: 'never',
+      taskType: 't',
+      inputs: z.object({}),
+      outputs: z.object({}),
+      run: async () => {
+        started = true;
+        return {};
+      },
+    });
+    await expect(task.run({}, { signal: AbortSignal.abort() })).rejects.toThrow(/aborted/i);
+    expect(started).toBe(false);
+  });
+
+  it('fails at definition time when a schema has no flyteidl2 type', () => {
+    expect(() =>
+      defineTask({
+        name: 'bad',
+        taskType: 't',
+        inputs: z.object({ cb: z.function() }),
+        outputs: z.object({}),
+        run: async () => ({}),
+      }),
+    ).toThrow(/inputs\.cb/);
+  });
+});
+
+describe('toTaskTemplate', () => {
+  it('produces a TaskTemplate the official schema decodes field for field', () => {
+    const template = add.toTaskTemplate({
+      project: 'flytesnacks',
+      domain: 'development',
+      version: 'abc123',
+    });
+    const bytes = toBinary(TaskTemplateSchema, template);
+    const official = fromBinary(OfficialTaskTemplateSchema, bytes);
+    const json = toJson(OfficialTaskTemplateSchema, official) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      id: {
+        resourceType: 'TASK',
+        project: 'flytesnacks',
+        domain: 'development',
+        name: 'math.add',
+        version: 'abc123',
+      },
+      type: 'typescript-function',
+      metadata: { runtime: { type: 'FLYTE_SDK', flavor: 'typescript' } },
+      interface: {
+        inputs: { variables: [{ key: 'a', value: { type: { simple: 'FLOAT' } } }, { key: 'b' }] },
+        outputs: { variables: [{ key: 'sum', value: { type: { simple: 'FLOAT' } } }] },
+      },
+      custom: { note: 'adds' },
+    });
+  });
+
+  it('puts a container or SQL target where Flyte looks for it', () => {
+    const template = createTaskTemplate(
+      add,
+      { project: 'p', domain: 'd', version: 'v' },
+      {
+        container: { image: 'flyte-sandbox/base:bookworm', args: ['run'] },
+        metadata: { retries: { retries: 3 } },
+      },
+    );
+    expect(template.target.case).toBe('container');
+    expect(template.metadata?.retries?.retries).toBe(3);
+    expect(template.metadata?.runtime?.flavor).toBe('typescript');
+  });
+
+  it('rejects an empty project, domain or version', () => {
+    expect(() => add.toTaskTemplate({ project: 'p', domain: '', version: 'v' })).toThrow(
+      FlyteError,
+    );
+    expect(() => add.toTaskTemplate({ project: 'p', domain: '', version: 'v' })).toThrow(
+      /domain is empty/,
+    );
+  });
+});
+
+describe('definition site through source maps', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('links a task run from compiled JavaScript to its TypeScript line', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'flyte-idl-sourcemap-'));
+    dirs.push(project);
+    const require = createRequire(import.meta.url);
+    const source = [
+      "import { z } from 'zod';",
+      "import { defineTask } from '@flyte/idl';",
+      '',
+      'type Row = { id: number };',
+      'const rows: Row[] = [];',
+      '',
+      'export const load = defineTask({',
+      "  name: 'etl.load',",
+      "  taskType: 'typescript-function',",
+      '  inputs: z.object({}),',
+      '  outputs: z.object({ n: z.number() }),',
+      '  run: async () => ({ n: rows.length }),',
+      '});',
+      'console.log(JSON.stringify(load.definedAt));',
+    ].join('\n');
+    const out = ts.transpileModule(source, {
+      fileName: 'pipeline.ts',
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        sourceMap: true,
+        // Comments and blank lines vanish, so generated lines differ from source lines.
+        removeComments: true,
+      },
+    });
+    await mkdir(join(project, 'src'));
+    await mkdir(join(project, 'dist'));
+    await writeFile(join(project, 'src', 'pipeline.ts'), source);
+    const map = JSON.parse(out.sourceMapText ?? '{}');
+    map.sources = ['../src/pipeline.ts'];
+    await writeFile(join(project, 'dist', 'pipeline.js.map'), JSON.stringify(map));
+    // Resolve the two imports to this workspace's build, as an installed package would be.
+    const js = out.outputText
+      .replace(
+        'require("@flyte/idl")',
+        JSON.stringify(join(packageDir, 'dist', 'index.cjs'))
+          .replace(/^/, 'require(')
+          .concat(')'),
+      )
+      .replace('require("zod")', `require(${JSON.stringify(require.resolve('zod'))})`);
+    await writeFile(join(project, 'dist', 'pipeline.js'), js);
+
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(project, 'dist', 'pipeline.js')],
+      {
+        timeout: 20_000,
+      },
+    );
+    const site = JSON.parse(stdout);
+    expect(site).toMatchObject({ file: join(project, 'src', 'pipeline.ts'), line: 7 });
+    // Column precision depends on the compiler's map; it lands inside `defineTask(`.
+    expect(site.column).toBeGreaterThanOrEqual(21);
+    expect(site.column).toBeLessThanOrEqual(31);
+  });
+});
