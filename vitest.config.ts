@@ -4,7 +4,11 @@ import { defineConfig } from 'vitest/config';
 // `pnpm vitest --project @flyte/idl` runs one of them.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'scripts'],
+    projects: [
+      'packages/*/vitest.config.ts',
+      'apps/*/vitest.config.ts',
+      'scripts/vitest.config.ts',
+    ],
     reporters: ['default', './scripts/vitest-summary-reporter.ts'],
   },
 });

@@ -18,6 +18,10 @@
 # Environment:
 #   FLYTE_DEBIAN_MIRROR  Debian mirror URL to debootstrap from (default: the
 #                        host's apt source for suite "bookworm")
+#   FLYTE_DEBIAN_SECURITY_MIRROR
+#                        Debian security mirror URL (default: the host's apt
+#                        source for "bookworm-security"); "none" to build
+#                        without security updates
 #   TMPDIR               where the temporary root filesystem is built
 #                        (default /var/tmp; needs ~1 GB, must allow device
 #                        files and exec, i.e. not a nodev/noexec tmpfs)
@@ -113,21 +117,25 @@ readonly KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 # ---------------------------------------------------------------------------
 # Which Debian mirror? The one the host's apt already uses for bookworm:
 # it is known to be reachable from this machine (CI network allows only the
-# npm registry and the Debian mirrors). Both source formats are read, in the
-# order apt reads them: /etc/apt/sources.list (one-line format), then
-# /etc/apt/sources.list.d/*.list (one-line) and *.sources (deb822). Other
-# file names (e.g. *.disabled) are ignored, as apt ignores them.
+# npm registry and the Debian mirrors). Same for the security archive, so
+# the image gets the same security updates the host gets (debootstrap alone
+# installs bookworm's point-release versions only). Both source formats are
+# read, in the order apt reads them: /etc/apt/sources.list (one-line
+# format), then /etc/apt/sources.list.d/*.list (one-line) and *.sources
+# (deb822). Other file names (e.g. *.disabled) are ignored, as apt ignores
+# them.
 # ---------------------------------------------------------------------------
-find_host_mirror() {
-  local files=() f
+# Prints the URI of the first binary ("deb") source for suite $1 exactly
+# (so "bookworm" matches neither bookworm-security nor third-party repos
+# like nodesource's "nodistro"), or nothing.
+host_source_for_suite() {
+  local want="$1" files=() f
   [[ -r /etc/apt/sources.list ]] && files+=(/etc/apt/sources.list)
   for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
     [[ -r "$f" ]] && files+=("$f")
   done
   ((${#files[@]})) || return 0
-  # Prints "URI<TAB>SUITE" for every binary ("deb") source, then we pick the
-  # first whose suite is exactly $SUITE (so not bookworm-security or
-  # bookworm-updates, nor third-party repos like nodesource's "nodistro").
+  # First awk: "URI<TAB>SUITE" for every binary source; second: pick one.
   awk '
     function flush(   i, n, t, u, s, types, uris, suites, is_deb) {
       if (enabled != "no" && f_types != "" && f_uris != "" && f_suites != "") {
@@ -175,14 +183,14 @@ find_host_mirror() {
     }
     END { if (prev_deb822) flush() }
   ' "${files[@]}" |
-    awk -F'\t' -v suite="$SUITE" '$2 == suite && $1 ~ /^(https?|file):/ { print $1; exit }'
+    awk -F'\t' -v suite="$want" '$2 == suite && $1 ~ /^(https?|file):/ { print $1; exit }'
 }
 
 if [[ -n "${FLYTE_DEBIAN_MIRROR:-}" ]]; then
   mirror="$FLYTE_DEBIAN_MIRROR"
   mirror_from="FLYTE_DEBIAN_MIRROR"
 else
-  mirror="$(find_host_mirror)"
+  mirror="$(host_source_for_suite "$SUITE")"
   mirror_from="host apt sources"
   if [[ -z "$mirror" ]]; then
     mirror="http://deb.debian.org/debian"
@@ -191,6 +199,15 @@ else
 fi
 mirror="${mirror%/}"
 log "mirror: $mirror ($mirror_from)"
+
+security_mirror="${FLYTE_DEBIAN_SECURITY_MIRROR:-$(host_source_for_suite "$SUITE-security")}"
+security_mirror="${security_mirror%/}"
+if [[ -z "$security_mirror" || "$security_mirror" == none ]]; then
+  security_mirror=""
+  log "security mirror: none; the image will NOT get $SUITE-security updates"
+else
+  log "security mirror: $security_mirror"
+fi
 
 # debootstrap downloads with wget, which does not read apt's configuration;
 # carry over an apt-configured HTTP proxy (e.g. apt-cacher-ng) if there is one.
@@ -255,19 +272,27 @@ in_root() {
 }
 
 install_packages() {
-  # The chroot shares the host's network; debootstrap copied the host's
-  # /etc/resolv.conf in and wrote /etc/apt/sources.list with $mirror, so apt
-  # inside talks to the same mirror as debootstrap did. Some maintainer
-  # scripts want /proc: mount a fresh procfs (not a bind of the host's) and
-  # unmount it right after (cleanup() also unmounts it on failure).
+  # The chroot shares the host's network and debootstrap copied the host's
+  # /etc/resolv.conf in, so apt inside reaches the same mirrors as the host.
+  # -updates and -security carry the fixes released since the point release
+  # debootstrap installed from.
+  {
+    echo "deb $mirror $SUITE main"
+    echo "deb $mirror $SUITE-updates main"
+    [[ -z "$security_mirror" ]] || echo "deb $security_mirror $SUITE-security main"
+  } >"$root/etc/apt/sources.list"
+  # Some maintainer scripts want /proc: mount a fresh procfs (not a bind of
+  # the host's) and unmount it right after (cleanup() also unmounts it on
+  # failure).
   mount -t proc proc "$root/proc"
   local rc=0
+  # --force-unsafe-io: no fsync per file; this root is thrown away if the
+  # build fails, and it makes dpkg much faster.
+  local dpkg_fast=(-o Dpkg::Options::=--force-unsafe-io)
   {
     in_root apt-get update -q &&
-      # --force-unsafe-io: no fsync per file; this root is thrown away if
-      # the build fails, and it makes dpkg several times faster.
-      in_root apt-get install -y -q --no-install-recommends \
-        -o Dpkg::Options::=--force-unsafe-io "${PACKAGES[@]}"
+      in_root apt-get upgrade -y -q "${dpkg_fast[@]}" &&
+      in_root apt-get install -y -q --no-install-recommends "${dpkg_fast[@]}" "${PACKAGES[@]}"
   } >"$work/apt.out" 2>&1 || rc=$?
   umount "$root/proc"
   if ((rc != 0)); then

@@ -16,7 +16,9 @@ export default class SummaryReporter implements Reporter {
         else counts.skipped++;
       }
       // A hook or a file that fails before its tests run leaves them skipped: still a failure.
-      const failedSuites = [...module.children.allSuites()].filter((s) => s.state() === 'failed').length;
+      const failedSuites = [...module.children.allSuites()].filter(
+        (s) => s.state() === 'failed',
+      ).length;
       const moduleFailed = module.state() === 'failed' ? 1 : 0;
       counts.failed += failedTests > 0 ? failedTests : Math.max(failedSuites, moduleFailed);
     }
