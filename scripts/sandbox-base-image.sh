@@ -212,7 +212,9 @@ fi
 # debootstrap downloads with wget, which does not read apt's configuration;
 # carry over an apt-configured HTTP proxy (e.g. apt-cacher-ng) if there is one.
 if [[ -z "${http_proxy:-}" ]] && command -v apt-config >/dev/null 2>&1; then
-  apt_proxy="$(apt-config dump --format '%v%n' Acquire::http::Proxy 2>/dev/null | head -n1 || true)"
+  # `apt-config shell` prints exactly that one key, shell-quoted.
+  apt_proxy=""
+  eval "$(apt-config shell apt_proxy Acquire::http::Proxy 2>/dev/null || true)"
   if [[ -n "$apt_proxy" && "$apt_proxy" != DIRECT ]]; then
     export http_proxy="$apt_proxy"
     log "using apt's HTTP proxy for debootstrap: $apt_proxy"
@@ -229,11 +231,12 @@ debootstrap_log="$work/debootstrap.out"
 cleanup() {
   local rc=$?
   if [[ -n "${work:-}" && -d "$work" ]]; then
-    # debootstrap mounts /proc and /sys inside the target while it runs; if
-    # it was interrupted they may still be mounted. Unmount them (deepest
-    # first) before deleting, and use --one-file-system so that a mount we
-    # failed to remove can never make rm recurse into the host's /proc, /sys
-    # or /dev.
+    # debootstrap mounts /proc and /sys (and, when it thinks it runs in a
+    # container, bind-mounts /dev/null & co.) inside the target while it
+    # runs, and install_packages mounts /proc; after an interruption they
+    # may still be mounted. Unmount them (deepest first) before deleting,
+    # and use --one-file-system so that a mount we failed to remove can
+    # never make rm recurse into the host's /proc, /sys or /dev.
     local m
     awk -v p="$work/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r |
       while IFS= read -r m; do umount -l "$m" 2>/dev/null || true; done
