@@ -1,0 +1,62 @@
+import variant from '@jitl/quickjs-wasmfile-release-sync';
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSWASMModule,
+} from 'quickjs-emscripten-core';
+
+/**
+ * One loaded QuickJS WebAssembly module (the synchronous build: never asyncify, whose second
+ * awaited call corrupts the runtime) with the WebAssembly memory it runs in, so runs can watch
+ * its growth. Many runtimes share one module.
+ */
+export interface QuickJSEngine {
+  readonly module: QuickJSWASMModule;
+  readonly memory: WasmMemory;
+  /**
+   * Set when the module aborted or overflowed the host's stack: its memory may be inconsistent,
+   * so nothing may run in it again. The next run loads a new module.
+   */
+  broken: boolean;
+}
+
+/** The part of `WebAssembly.Memory` used here (the base config's lib has no WebAssembly types). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+const { WebAssembly: wasm } = globalThis as unknown as {
+  WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory };
+};
+
+// 16 MiB to start; the module declares 2 GiB as its maximum, an import may not exceed it.
+const INITIAL_PAGES = 256;
+const MAXIMUM_PAGES = 32768;
+
+let current: Promise<QuickJSEngine> | undefined;
+let loaded: QuickJSEngine | undefined;
+
+/** The shared engine when it is loaded and usable, without waiting: the fast path of every run. */
+export function loadedEngine(): QuickJSEngine | undefined {
+  return loaded && !loaded.broken ? loaded : undefined;
+}
+
+/**
+ * The shared engine, loaded on first use and replaced only when a run broke it. Loading takes a
+ * few milliseconds once per process (or worker).
+ */
+export async function loadEngine(): Promise<QuickJSEngine> {
+  if (current) {
+    const engine = await current;
+    if (!engine.broken) return engine;
+  }
+  const memory = new wasm.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES });
+  const loading = newQuickJSWASMModuleFromVariant(
+    newVariant(variant, { wasmMemory: memory as never }),
+  ).then((module): QuickJSEngine => ({ module, memory, broken: false }));
+  current = loading;
+  loading.catch(() => {
+    if (current === loading) current = undefined;
+  });
+  return loading;
+}

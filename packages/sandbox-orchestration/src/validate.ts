@@ -1,0 +1,496 @@
+import { type Node, parse } from 'acorn';
+import { OrchestratorValidationError, type SourceDiagnostic } from './errors';
+import { ALLOWED_GLOBALS } from './syntax-guide';
+
+/** What the validator needs to know besides the source. */
+export interface ValidationContext {
+  /** Shown in messages, and used as the file name of the guest code. */
+  name: string;
+  /** Input names: the parameters of the orchestrator function. */
+  inputs: readonly string[];
+  /** Declared task names. */
+  tasks: readonly string[];
+}
+
+/** Source that passed validation, wrapped and ready to compile in QuickJS. */
+export interface CompiledSource {
+  /** The user's source as given. */
+  source: string;
+  /** A script whose completion value is the orchestrator's async function. */
+  script: string;
+  /** Where `return ` was inserted before a final expression statement (0-based line/column). */
+  returnInsertedAt: { line: number; column: number } | undefined;
+  /**
+   * True when the code cannot produce a promise (no await, no async function, no task, `map` or
+   * `Promise`): it then runs as a plain function, without the job loop.
+   */
+  synchronous: boolean;
+  /** Maps a 1-based position in `script` to the user's source. */
+  toSourcePosition(line: number, column: number): { line: number; column: number };
+}
+
+const RETURN = 'return ';
+const REFLECTIVE = new Set(['constructor', '__proto__', 'prototype']);
+const BUILTIN_NAMES = new Set(['map']);
+const allowed = new Set(ALLOWED_GLOBALS);
+
+const HINTS: Record<string, string> = {
+  'no-import': 'Declare what you need as a task in `tasks` and call it with await.',
+  'no-eval': 'Write the code directly; orchestrator code cannot compile code.',
+  'no-reflective-member': 'Work with plain values; prototypes and constructors are off limits.',
+  'no-class': 'Use plain objects and functions instead of a class.',
+  'no-try':
+    'Let the failure fail the run, or use map(task, items, { returnExceptions: true }) to get failures as values.',
+  'no-member-assignment':
+    'Build a new value instead: { ...o, key: v }, [...xs, v], Object.fromEntries(...).',
+  'no-with': 'Name the object explicitly: o.x instead of with (o) { x }.',
+  'no-label': 'Move the loop into a function and return from it instead of a labelled break.',
+  'no-generator': 'Use an async function or build an array instead of a generator.',
+  'no-this': 'Pass values as parameters; functions here are plain functions.',
+  'no-var': 'Use const (or let when the variable is reassigned).',
+  'no-accessor': 'Compute the value and store it as a plain property.',
+  'no-arguments': 'Use rest parameters: (...args) => ...',
+  'no-unknown-global':
+    'Use a local variable, an input, a declared task, map, or an allowed built-in (see ORCHESTRATOR_SYNTAX_GUIDE).',
+  syntax: 'Fix the syntax at this position (the code must be valid strict-mode JavaScript).',
+};
+
+interface Scope {
+  names: Set<string>;
+  parent: Scope | undefined;
+}
+
+// acorn's Node carries only type/start/end; the rest is read by field name.
+type AnyNode = Node &
+  Record<string, unknown> & { loc?: { start: { line: number; column: number } } };
+
+/**
+ * Checks orchestrator source against `ORCHESTRATOR_SYNTAX_GUIDE` and wraps it for QuickJS.
+ * Throws {@link OrchestratorValidationError} listing every problem, each with line:column, a code
+ * frame and a one-line fix hint. Nothing is evaluated.
+ *
+ * @param source - The body of an async function whose parameters are the inputs.
+ * @param context - The orchestrator's name, input names and task names.
+ */
+export function validateOrchestratorSource(
+  source: string,
+  context: ValidationContext,
+): CompiledSource {
+  const lines = source.split(/\r\n?|\n/);
+  const diagnostics: SourceDiagnostic[] = [];
+  const report = (rule: string, message: string, line: number, column: number): void => {
+    diagnostics.push({
+      rule,
+      message,
+      hint: HINTS[rule] ?? '',
+      line,
+      column,
+      frame: codeFrame(lines, line, column),
+    });
+  };
+  const at = (rule: string, message: string, node: AnyNode): void => {
+    const start = node.loc?.start ?? { line: 1, column: 0 };
+    report(rule, message, start.line, start.column + 1);
+  };
+
+  let program: AnyNode;
+  try {
+    program = parse(source, {
+      ecmaVersion: 2024,
+      sourceType: 'module',
+      allowReturnOutsideFunction: true,
+      allowAwaitOutsideFunction: true,
+      locations: true,
+    }) as unknown as AnyNode;
+  } catch (error) {
+    const loc = (error as { loc?: { line: number; column: number } }).loc ?? { line: 1, column: 0 };
+    const message = (error as Error).message.replace(/ \(\d+:\d+\)$/, '');
+    // Code is parsed as strict, where `with` is a syntax error: report it under its own rule.
+    if (/'with' in strict mode/.test(message)) {
+      report('no-with', '`with` is not allowed.', loc.line, loc.column + 1);
+    } else {
+      report('syntax', message, loc.line, loc.column + 1);
+    }
+    throw new OrchestratorValidationError(context.name, diagnostics);
+  }
+
+  const root: Scope = {
+    names: new Set([...context.inputs, ...context.tasks, 'map']),
+    parent: undefined,
+  };
+  const walker = new Walker(at, root);
+  walker.block(program.body as AnyNode[], { names: new Set(), parent: root });
+  const synchronous =
+    !walker.usesAsync &&
+    !['map', 'Promise', ...context.tasks].some((name) => walker.referenced.has(name));
+
+  if (diagnostics.length > 0) {
+    diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new OrchestratorValidationError(context.name, diagnostics);
+  }
+
+  const body = program.body as AnyNode[];
+  const last = body.at(-1);
+  let finalSource = source;
+  let returnInsertedAt: CompiledSource['returnInsertedAt'];
+  if (last?.type === 'ExpressionStatement' && last.loc) {
+    finalSource = `${source.slice(0, last.start)}${RETURN}${source.slice(last.start)}`;
+    returnInsertedAt = { line: last.loc.start.line, column: last.loc.start.column };
+  }
+  const script = `(${synchronous ? '' : 'async '}function (${context.inputs.join(', ')}) { 'use strict';\n${finalSource}\n})`;
+  return {
+    source,
+    script,
+    synchronous,
+    returnInsertedAt,
+    toSourcePosition(line, column) {
+      const sourceLine = line - 1;
+      if (
+        returnInsertedAt &&
+        sourceLine === returnInsertedAt.line &&
+        column - 1 >= returnInsertedAt.column + RETURN.length
+      ) {
+        return { line: sourceLine, column: column - RETURN.length };
+      }
+      return { line: Math.max(1, sourceLine), column };
+    },
+  };
+}
+
+/** Source lines around `line` with a caret under `column` (both 1-based). */
+function codeFrame(lines: readonly string[], line: number, column: number): string {
+  const out: string[] = [];
+  const width = String(line + 1).length;
+  for (let n = Math.max(1, line - 1); n <= Math.min(lines.length, line + 1); n++) {
+    const text = (lines[n - 1] ?? '').replace(/\t/g, ' ');
+    out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} | ${text}`);
+    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
+  }
+  return out.join('\n');
+}
+
+function isNode(value: unknown): value is AnyNode {
+  return typeof value === 'object' && value !== null && typeof (value as Node).type === 'string';
+}
+
+function staticKey(node: AnyNode, computed: boolean): string | undefined {
+  if (!computed && node.type === 'Identifier') return node.name as string;
+  if (node.type === 'Literal' && typeof node.value === 'string') return node.value;
+  if (node.type === 'TemplateLiteral' && (node.expressions as unknown[]).length === 0) {
+    const quasi = (node.quasis as AnyNode[])[0];
+    return (quasi?.value as { cooked?: string } | undefined)?.cooked ?? undefined;
+  }
+  return undefined;
+}
+
+class Walker {
+  /** The code awaits or defines an async function. */
+  usesAsync = false;
+  /** Names resolved outside the code: inputs, tasks, map and built-ins. */
+  readonly referenced = new Set<string>();
+
+  constructor(
+    private readonly at: (rule: string, message: string, node: AnyNode) => void,
+    private readonly root: Scope,
+  ) {}
+
+  /** A statement list with its own lexical scope: declarations are hoisted first. */
+  block(statements: AnyNode[], scope: Scope): void {
+    for (const statement of statements) this.declare(statement, scope);
+    for (const statement of statements) this.visit(statement, scope);
+  }
+
+  private declare(statement: AnyNode, scope: Scope): void {
+    if (statement.type === 'VariableDeclaration') {
+      for (const d of statement.declarations as AnyNode[]) this.bind(d.id as AnyNode, scope);
+    } else if (
+      (statement.type === 'FunctionDeclaration' || statement.type === 'ClassDeclaration') &&
+      isNode(statement.id)
+    ) {
+      scope.names.add(statement.id.name as string);
+    }
+  }
+
+  private bind(pattern: AnyNode | null, scope: Scope): void {
+    if (!pattern) return;
+    switch (pattern.type) {
+      case 'Identifier':
+        scope.names.add(pattern.name as string);
+        return;
+      case 'ObjectPattern':
+        for (const p of pattern.properties as AnyNode[]) {
+          this.bind((p.type === 'RestElement' ? p.argument : p.value) as AnyNode, scope);
+        }
+        return;
+      case 'ArrayPattern':
+        for (const e of pattern.elements as (AnyNode | null)[]) this.bind(e, scope);
+        return;
+      case 'AssignmentPattern':
+        this.bind(pattern.left as AnyNode, scope);
+        return;
+      case 'RestElement':
+        this.bind(pattern.argument as AnyNode, scope);
+        return;
+    }
+  }
+
+  private resolve(name: string, scope: Scope | undefined): Scope | undefined {
+    for (let s = scope; s; s = s.parent) if (s.names.has(name)) return s;
+    return undefined;
+  }
+
+  private reference(node: AnyNode, scope: Scope): void {
+    const name = node.name as string;
+    const found = this.resolve(name, scope);
+    if (found === undefined || found === this.root) this.referenced.add(name);
+    if (found) return;
+    if (name === 'eval' || name === 'Function') {
+      this.at(
+        'no-eval',
+        `\`${name}\` is not available: orchestrator code cannot compile code.`,
+        node,
+      );
+    } else if (name === 'arguments') {
+      this.at('no-arguments', '`arguments` is not available.', node);
+    } else if (!allowed.has(name) && !BUILTIN_NAMES.has(name)) {
+      this.at(
+        'no-unknown-global',
+        `\`${name}\` is not defined: it is neither a local variable, an input, a declared task, map, nor an allowed built-in.`,
+        node,
+      );
+    }
+  }
+
+  /** A destructuring or assignment target; `declaring` when it declares names. */
+  private pattern(node: AnyNode | null, scope: Scope, declaring: boolean): void {
+    if (!node) return;
+    switch (node.type) {
+      case 'Identifier':
+        if (!declaring) this.reference(node, scope);
+        return;
+      case 'MemberExpression':
+        this.at(
+          'no-member-assignment',
+          'Assigning to a member (here as an assignment or loop target) is not allowed.',
+          node,
+        );
+        this.visit(node, scope);
+        return;
+      case 'ObjectPattern':
+        for (const p of node.properties as AnyNode[]) {
+          if (p.type === 'RestElement') {
+            this.pattern(p.argument as AnyNode, scope, declaring);
+            continue;
+          }
+          const key = staticKey(p.key as AnyNode, p.computed as boolean);
+          if (key !== undefined && REFLECTIVE.has(key)) {
+            this.at('no-reflective-member', `Reading \`${key}\` is not allowed.`, p.key as AnyNode);
+          }
+          if (p.computed) this.visit(p.key as AnyNode, scope);
+          this.pattern(p.value as AnyNode, scope, declaring);
+        }
+        return;
+      case 'ArrayPattern':
+        for (const e of node.elements as (AnyNode | null)[]) this.pattern(e, scope, declaring);
+        return;
+      case 'AssignmentPattern':
+        this.pattern(node.left as AnyNode, scope, declaring);
+        this.visit(node.right as AnyNode, scope);
+        return;
+      case 'RestElement':
+        this.pattern(node.argument as AnyNode, scope, declaring);
+        return;
+      default:
+        this.visit(node, scope);
+    }
+  }
+
+  private fn(node: AnyNode, scope: Scope): void {
+    if (node.async) this.usesAsync = true;
+    if (node.generator) {
+      this.at('no-generator', 'Generator functions are not allowed.', node);
+    }
+    const inner: Scope = { names: new Set(), parent: scope };
+    if (node.type === 'FunctionExpression' && isNode(node.id))
+      inner.names.add(node.id.name as string);
+    for (const param of node.params as AnyNode[]) this.bind(param, inner);
+    for (const param of node.params as AnyNode[]) this.pattern(param, inner, true);
+    const body = node.body as AnyNode;
+    if (body.type === 'BlockStatement') {
+      this.block(body.body as AnyNode[], { names: new Set(), parent: inner });
+    } else {
+      this.visit(body, inner);
+    }
+  }
+
+  visit(node: AnyNode | null | undefined, scope: Scope): void {
+    if (!node) return;
+    switch (node.type) {
+      case 'ImportDeclaration':
+      case 'ExportNamedDeclaration':
+      case 'ExportDefaultDeclaration':
+      case 'ExportAllDeclaration':
+        this.at('no-import', 'import and export are not allowed: code cannot load modules.', node);
+        return;
+      case 'ImportExpression':
+        this.at('no-import', 'import() is not allowed: code cannot load modules.', node);
+        return;
+      case 'MetaProperty': {
+        const meta = (node.meta as AnyNode).name;
+        if (meta === 'import') this.at('no-import', 'import.meta is not allowed.', node);
+        else this.at('no-this', 'new.target is not allowed.', node);
+        return;
+      }
+      case 'Identifier':
+        this.reference(node, scope);
+        return;
+      case 'ThisExpression':
+        this.at('no-this', '`this` is not allowed.', node);
+        return;
+      case 'Super':
+        this.at('no-this', '`super` is not allowed.', node);
+        return;
+      case 'ClassDeclaration':
+      case 'ClassExpression':
+        this.at('no-class', 'Classes are not allowed.', node);
+        return;
+      case 'TryStatement':
+        this.at('no-try', 'try/catch/finally is not allowed.', node);
+        this.visit(node.block as AnyNode, scope);
+        if (isNode(node.handler)) {
+          const inner: Scope = { names: new Set(), parent: scope };
+          this.bind(node.handler.param as AnyNode | null, inner);
+          this.visit(node.handler.body as AnyNode, inner);
+        }
+        this.visit(node.finalizer as AnyNode | null, scope);
+        return;
+      case 'WithStatement':
+        this.at('no-with', '`with` is not allowed.', node);
+        return;
+      case 'LabeledStatement':
+        this.at(
+          'no-label',
+          `Labels are not allowed (label \`${(node.label as AnyNode).name}\`).`,
+          node,
+        );
+        this.visit(node.body as AnyNode, scope);
+        return;
+      case 'BreakStatement':
+      case 'ContinueStatement':
+        return;
+      case 'AwaitExpression':
+        this.usesAsync = true;
+        this.visit(node.argument as AnyNode, scope);
+        return;
+      case 'YieldExpression':
+        this.at('no-generator', '`yield` is not allowed.', node);
+        return;
+      case 'FunctionDeclaration':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        this.fn(node, scope);
+        return;
+      case 'VariableDeclaration':
+        if (node.kind === 'var') this.at('no-var', '`var` is not allowed.', node);
+        for (const d of node.declarations as AnyNode[]) {
+          this.pattern(d.id as AnyNode, scope, true);
+          this.visit(d.init as AnyNode | null, scope);
+        }
+        return;
+      case 'BlockStatement':
+        this.block(node.body as AnyNode[], { names: new Set(), parent: scope });
+        return;
+      case 'StaticBlock':
+        return;
+      case 'ForStatement': {
+        const inner: Scope = { names: new Set(), parent: scope };
+        if (isNode(node.init)) this.declare(node.init, inner);
+        this.visit(node.init as AnyNode | null, inner);
+        this.visit(node.test as AnyNode | null, inner);
+        this.visit(node.update as AnyNode | null, inner);
+        this.visit(node.body as AnyNode, inner);
+        return;
+      }
+      case 'ForInStatement':
+      case 'ForOfStatement': {
+        if (node.await) this.usesAsync = true;
+        const inner: Scope = { names: new Set(), parent: scope };
+        const left = node.left as AnyNode;
+        if (left.type === 'VariableDeclaration') {
+          this.declare(left, inner);
+          this.visit(left, inner);
+        } else {
+          this.pattern(left, inner, false);
+        }
+        this.visit(node.right as AnyNode, scope);
+        this.visit(node.body as AnyNode, inner);
+        return;
+      }
+      case 'SwitchStatement': {
+        this.visit(node.discriminant as AnyNode, scope);
+        const inner: Scope = { names: new Set(), parent: scope };
+        const cases = node.cases as AnyNode[];
+        for (const c of cases) for (const s of c.consequent as AnyNode[]) this.declare(s, inner);
+        for (const c of cases) {
+          this.visit(c.test as AnyNode | null, inner);
+          for (const s of c.consequent as AnyNode[]) this.visit(s, inner);
+        }
+        return;
+      }
+      case 'AssignmentExpression':
+        this.pattern(node.left as AnyNode, scope, false);
+        this.visit(node.right as AnyNode, scope);
+        return;
+      case 'UpdateExpression':
+        if ((node.argument as AnyNode).type === 'MemberExpression') {
+          this.at('no-member-assignment', `\`${node.operator}\` on a member is not allowed.`, node);
+        }
+        this.visit(node.argument as AnyNode, scope);
+        return;
+      case 'UnaryExpression':
+        if (node.operator === 'delete') {
+          this.at('no-member-assignment', '`delete` is not allowed.', node);
+        }
+        this.visit(node.argument as AnyNode, scope);
+        return;
+      case 'MemberExpression': {
+        const property = node.property as AnyNode;
+        const key = staticKey(property, node.computed as boolean);
+        if (key !== undefined && REFLECTIVE.has(key)) {
+          this.at('no-reflective-member', `Access to \`${key}\` is not allowed.`, property);
+        }
+        this.visit(node.object as AnyNode, scope);
+        if (node.computed) this.visit(property, scope);
+        return;
+      }
+      case 'Property': {
+        if (node.kind === 'get' || node.kind === 'set') {
+          this.at('no-accessor', `A ${node.kind}ter in an object literal is not allowed.`, node);
+        }
+        const key = staticKey(node.key as AnyNode, node.computed as boolean);
+        if (key === '__proto__' && !node.shorthand) {
+          this.at(
+            'no-reflective-member',
+            'A `__proto__` key in an object literal is not allowed.',
+            node.key as AnyNode,
+          );
+        }
+        if (node.computed) this.visit(node.key as AnyNode, scope);
+        const value = node.value as AnyNode;
+        if (node.method || node.kind !== 'init') this.fn(value, scope);
+        else this.visit(value, scope);
+        return;
+      }
+      default:
+        for (const key of Object.keys(node)) {
+          if (key === 'loc' || key === 'type') continue;
+          const child = node[key];
+          if (Array.isArray(child)) {
+            for (const c of child) if (isNode(c)) this.visit(c, scope);
+          } else if (isNode(child)) {
+            this.visit(child, scope);
+          }
+        }
+    }
+  }
+}
