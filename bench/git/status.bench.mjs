@@ -1,0 +1,168 @@
+// Benchmark of @flyte/git's GitStatus.fromRepo against the anchor (flyte-sdk's GitStatus, which
+// spawns four git processes) and against isomorphic-git's statusMatrix, on a generated repository
+// of 20,000 tracked files (clean, then with one modified file) and on this clone. Not a test: run
+// after `pnpm --filter @flyte/git build` with `node bench/git/status.bench.mjs [--rounds N]`.
+// Every figure is a median over rounds run interleaved in this process, so ratios compare runs
+// made under the same machine load.
+import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const packageDir = join(root, 'packages', 'git');
+const distEntry = join(packageDir, 'dist', 'index.js');
+if (!fs.existsSync(distEntry)) {
+  console.error(`${distEntry} is missing: run \`pnpm --filter @flyte/git build\` first.`);
+  process.exit(1);
+}
+const { GitStatus } = await import(pathToFileURL(distEntry).href);
+const git = createRequire(join(packageDir, 'package.json'))('isomorphic-git');
+const run = promisify(execFile);
+
+const argRounds = process.argv.indexOf('--rounds');
+const rounds = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 15;
+const FILES = 20_000;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The anchor: what flyte-sdk's GitStatus runs, four git processes in a row. */
+async function anchor(dir) {
+  const options = { cwd: dir, maxBuffer: 64 * 1024 * 1024 };
+  await run('git', ['rev-parse', '--show-toplevel'], options);
+  const { stdout: sha } = await run('git', ['rev-parse', 'HEAD'], options);
+  const { stdout: porcelain } = await run('git', ['status', '--porcelain'], options);
+  const remote = await run('git', ['remote', 'get-url', '--push', 'origin'], options).catch(
+    () => undefined,
+  );
+  return { sha: sha.trim(), clean: porcelain.trim() === '', remote: remote?.stdout.trim() };
+}
+
+/**
+ * GitStatus.fromRepo in a fresh Node process, timed inside it: the module import and the first
+ * call (cold caches, unoptimised code) separately.
+ */
+async function coldFromRepo(dir) {
+  const script = `const t0=performance.now();const{GitStatus}=await import(${JSON.stringify(pathToFileURL(distEntry).href)});const t1=performance.now();const s=await GitStatus.fromRepo(${JSON.stringify(dir)});process.stdout.write(JSON.stringify({importMs:t1-t0,firstMs:performance.now()-t1,clean:s.isTreeClean}));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+  return JSON.parse(stdout);
+}
+
+// statusMatrix also rewrites the index, without git's cache-tree extension and with its own stat
+// data: the scenarios that follow it measure that state, for git and for GitStatus alike.
+async function statusMatrixClean(dir) {
+  const matrix = await git.statusMatrix({ fs, dir });
+  return matrix.every(([, head, workdir, stage]) => head === 1 && workdir === 1 && stage === 1);
+}
+
+async function time(fn) {
+  const start = performance.now();
+  const result = await fn();
+  return { ms: performance.now() - start, result };
+}
+
+function generateRepository() {
+  const dir = mkdtempSync(join(tmpdir(), 'flyte-git-bench-'));
+  for (let file = 0; file < FILES; file++) {
+    const path = join(dir, `pkg${Math.floor(file / 100)}`, `sub${Math.floor(file / 25) % 4}`);
+    if (file % 25 === 0) mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, `file${file % 25}.ts`), `export const value${file} = ${file};\n`);
+  }
+  writeFileSync(join(dir, '.gitignore'), 'node_modules/\n*.log\n');
+  mkdirSync(join(dir, 'node_modules', 'dep'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules', 'dep', 'index.js'), 'ignored\n');
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'bench',
+    GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+    GIT_COMMITTER_NAME: 'bench',
+    GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+  };
+  for (const args of [
+    ['init', '-q', '-b', 'main'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'generated'],
+    ['remote', 'add', 'origin', 'git@github.com:acme/generated.git'],
+    ['gc', '-q'],
+  ]) {
+    execFileSync('git', ['-c', 'gc.auto=0', ...args], { cwd: dir, env });
+  }
+  // Let git settle its index (refresh stat data) as a developer's repository would be.
+  execFileSync('git', ['status', '--porcelain'], { cwd: dir });
+  return dir;
+}
+
+async function scenario(name, dir, { matrixRounds }) {
+  const expected = await anchor(dir);
+  const ours = await GitStatus.fromRepo(dir);
+  if (ours.isTreeClean !== expected.clean || ours.commitSha !== expected.sha) {
+    throw new Error(
+      `${name}: GitStatus disagrees with git (clean ${ours.isTreeClean} vs ${expected.clean}, sha ${ours.commitSha} vs ${expected.sha})`,
+    );
+  }
+  const samples = { anchor: [], warm: [], cold: [], imports: [], matrix: [] };
+  for (let round = 0; round < rounds; round++) {
+    samples.anchor.push((await time(() => anchor(dir))).ms);
+    samples.warm.push((await time(() => GitStatus.fromRepo(dir))).ms);
+    const cold = await coldFromRepo(dir);
+    samples.cold.push(cold.firstMs);
+    samples.imports.push(cold.importMs);
+  }
+  for (let round = 0; round < matrixRounds; round++) {
+    const { ms, result } = await time(() => statusMatrixClean(dir));
+    if (round === 0 && result !== expected.clean && name !== 'this clone') {
+      throw new Error(`${name}: statusMatrix says clean=${result}, git says ${expected.clean}`);
+    }
+    samples.matrix.push(ms);
+  }
+  const base = median(samples.anchor);
+  const row = (label, values) =>
+    values.length === 0
+      ? `  ${label.padEnd(52)} ${'skipped'.padStart(9)}`
+      : `  ${label.padEnd(52)} ${median(values).toFixed(1).padStart(7)} ms  ${(median(values) / base).toFixed(2).padStart(6)}x`;
+  console.log(
+    `\n${name} (${expected.clean ? 'clean' : `dirty: ${ours.firstChange}`}), median of ${rounds} rounds`,
+  );
+  console.log(row('anchor: 4 git processes (rev-parse x2, status, remote)', samples.anchor));
+  console.log(row('GitStatus.fromRepo, repeated in one process', samples.warm));
+  console.log(row('GitStatus.fromRepo, first call in a fresh process', samples.cold));
+  console.log(row('  (+ import of @flyte/git in that process)', samples.imports));
+  console.log(row(`isomorphic-git statusMatrix (median of ${matrixRounds})`, samples.matrix));
+}
+
+console.log(
+  `node ${process.version}, ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} load average at start`,
+);
+const generated = generateRepository();
+try {
+  await scenario(`generated repository, ${FILES} files`, generated, { matrixRounds: 3 });
+  appendFileSync(join(generated, 'pkg100', 'sub0', 'file0.ts'), '// edited\n');
+  await scenario(`generated repository, ${FILES} files, one modified`, generated, {
+    matrixRounds: 3,
+  });
+  const matrixOnSelf = process.argv.includes('--matrix-on-clone') ? 1 : 0;
+  await scenario('this clone, as it is (with node_modules and work in progress)', root, {
+    matrixRounds: matrixOnSelf,
+  });
+  // The committed state of this repository, cloned: a clean tree of real-world shape.
+  execFileSync('git', ['clone', '-q', '--no-hardlinks', root, join(generated, 'self-clone')]);
+  execFileSync('git', ['remote', 'set-url', 'origin', 'https://github.com/flyte-ts/flyte-ts.git'], {
+    cwd: join(generated, 'self-clone'),
+  });
+  await scenario('a fresh clone of this repository', join(generated, 'self-clone'), {
+    matrixRounds: 3,
+  });
+} finally {
+  rmSync(generated, { recursive: true, force: true });
+}
+console.log(
+  `\nload average at end: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+);

@@ -1,0 +1,315 @@
+import { createTaskTemplate, Phase, type TaskTemplateContext } from '@flyte/idl';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { AsyncConnector, Resource } from './async-connector';
+import { ConnectorRegistry } from './connector-registry';
+import { AsyncConnectorExecutorMixin, ConnectorTask } from './connector-task';
+import {
+  ConnectorAbortedError,
+  ConnectorNotFoundError,
+  ConnectorTaskFailedError,
+  ConnectorTimeoutError,
+  MissingSecretError,
+  TransientConnectorError,
+} from './errors';
+import { FakeJobConnector } from './fake-job-connector';
+import {
+  type ConnectorTaskEvent,
+  isTransientError,
+  runConnectorTask,
+  startConnectorTask,
+} from './run-connector-task';
+import { REDACTED } from './secrets';
+import { MemoryStateStore } from './state-store';
+
+const fast = { minPollInterval: 1, maxPollInterval: 4 };
+
+function fakeTask(connector: AsyncConnector<{ jobId: string }> = new FakeJobConnector()) {
+  return new ConnectorTask({
+    name: 'test.fake',
+    taskType: connector.taskTypeName,
+    inputs: z.object({ polls: z.number().int(), outcome: z.string().optional() }),
+    outputs: z.object({ polls: z.number().int() }),
+    runDefaults: { connector, ...fast },
+  });
+}
+
+describe('runConnectorTask', () => {
+  it('creates, polls until terminal and returns checked outputs', async () => {
+    const connector = new FakeJobConnector();
+    const events: ConnectorTaskEvent[] = [];
+    const out = await fakeTask(connector).run({ polls: 5 }, { onEvent: (e) => events.push(e) });
+    expect(out).toEqual({ polls: 5 });
+    expect(connector.calls).toEqual({ create: 1, get: 5, delete: 0 });
+    expect(events.map((e) => e.type)).toEqual([
+      'created',
+      'phase',
+      'logLinks',
+      'phase',
+      'phase',
+      'done',
+    ]);
+    expect(events.filter((e) => e.type === 'phase').map((e) => e.phaseName)).toEqual([
+      'QUEUED',
+      'RUNNING',
+      'SUCCEEDED',
+    ]);
+  });
+
+  it('surfaces log links with the first poll, before the job ends', async () => {
+    const run = startConnectorTask(fakeTask(), { polls: 3 });
+    const seen: string[] = [];
+    for await (const event of run) {
+      seen.push(event.type);
+      if (event.type === 'logLinks') {
+        expect(seen).not.toContain('done');
+        expect(event.logLinks[0]?.uri).toMatch(/^https:\/\/fake\.invalid\/jobs\/job-1$/);
+      }
+    }
+    expect(seen.at(-1)).toBe('done');
+    await expect(run.result).resolves.toEqual({ polls: 3 });
+  });
+
+  it('finds the connector in a registry by task type and says what is registered', async () => {
+    const registry = new ConnectorRegistry().register(new FakeJobConnector());
+    const task = new ConnectorTask({
+      name: 't',
+      taskType: 'fake_job',
+      inputs: z.object({ polls: z.number() }),
+      outputs: z.object({ polls: z.number() }),
+    });
+    await expect(runConnectorTask(task, { polls: 1 }, { registry, ...fast })).resolves.toEqual({
+      polls: 1,
+    });
+    const other = new ConnectorTask({ ...task.interface, name: 'u', taskType: 'nope' });
+    await expect(runConnectorTask(other, { polls: 1 }, { registry })).rejects.toThrow(
+      /No connector for task type "nope" version 0. Registered: fake_job@v0/,
+    );
+    await expect(runConnectorTask(other, { polls: 1 }, { registry })).rejects.toBeInstanceOf(
+      ConnectorNotFoundError,
+    );
+  });
+
+  it('fails with phase, message and log links when the job fails', async () => {
+    const error = await fakeTask()
+      .run({ polls: 2, outcome: 'fail' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectorTaskFailedError);
+    const failed = error as ConnectorTaskFailedError;
+    expect(failed.phase).toBe(Phase.FAILED);
+    expect(failed.logLinks).toHaveLength(1);
+    expect(failed.message).toMatch(
+      /ended FAILED: Job job-1 failed after 2 polls\. Logs: https:\/\/fake/,
+    );
+  });
+
+  it('re-creates a RETRYABLE_FAILED job up to `retries` times', async () => {
+    const connector = new FakeJobConnector();
+    const events: ConnectorTaskEvent[] = [];
+    const error = await fakeTask(connector)
+      .run({ polls: 1, outcome: 'retryable' }, { retries: 2, onEvent: (e) => events.push(e) })
+      .catch((e: unknown) => e);
+    expect(connector.calls.create).toBe(3);
+    expect((error as ConnectorTaskFailedError).phase).toBe(Phase.RETRYABLE_FAILED);
+    expect(events.filter((e) => e.type === 'retry' && e.reason === 'recreate')).toHaveLength(2);
+  });
+
+  it('retries transient get failures within the budget, then gives up', async () => {
+    const flaky = new FakeJobConnector({ transientEvery: 2 });
+    const events: ConnectorTaskEvent[] = [];
+    await expect(
+      fakeTask(flaky).run({ polls: 3 }, { onEvent: (e) => events.push(e) }),
+    ).resolves.toEqual({
+      polls: 3,
+    });
+    expect(
+      events.filter((e) => e.type === 'retry' && e.reason === 'transient').length,
+    ).toBeGreaterThan(0);
+
+    const broken = new FakeJobConnector({ transientEvery: 1 });
+    await expect(
+      fakeTask(broken).run({ polls: 3 }, { transientRetries: 3 }),
+    ).rejects.toBeInstanceOf(TransientConnectorError);
+    expect(broken.calls.get).toBe(4);
+  });
+
+  it('treats socket errors as transient and fails at once on permanent errors', async () => {
+    expect(isTransientError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(
+      isTransientError(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+        }),
+      ),
+    ).toBe(true);
+    expect(isTransientError(new Error('syntax error in SQL'))).toBe(false);
+
+    let gets = 0;
+    class Broken extends FakeJobConnector {
+      override async get(): Promise<Resource> {
+        gets++;
+        throw new Error('permission denied');
+      }
+    }
+    await expect(fakeTask(new Broken()).run({ polls: 1 })).rejects.toThrow('permission denied');
+    expect(gets).toBe(1);
+  });
+
+  it('aborting deletes the job exactly once and rejects with ConnectorAbortedError', async () => {
+    const connector = new FakeJobConnector();
+    const controller = new AbortController();
+    const run = startConnectorTask(
+      fakeTask(connector),
+      { polls: 1000 },
+      { signal: controller.signal },
+    );
+    for await (const event of run) {
+      if (event.type === 'phase' && event.phaseName === 'RUNNING') controller.abort();
+    }
+    await expect(run.result).rejects.toBeInstanceOf(ConnectorAbortedError);
+    expect(connector.calls.delete).toBe(1);
+    expect(connector.jobs.get('job-1')?.state).toBe('deleted');
+  });
+
+  it('the timeout deletes the job once and rejects with ConnectorTimeoutError', async () => {
+    const connector = new FakeJobConnector();
+    const started = performance.now();
+    const error = await fakeTask(connector)
+      .run({ polls: 1e9 }, { timeout: 50 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectorTimeoutError);
+    expect((error as Error).message).toMatch(/did not finish within 50 ms/);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(connector.calls.delete).toBe(1);
+  });
+
+  it('a create that ignores the signal is deleted once it returns', async () => {
+    class SlowCreate extends FakeJobConnector {
+      override async create(params: Parameters<FakeJobConnector['create']>[0]) {
+        await new Promise((r) => setTimeout(r, 100));
+        return super.create({ ...params, signal: new AbortController().signal });
+      }
+    }
+    const connector = new SlowCreate();
+    const slowCreate = connector;
+    await expect(fakeTask(slowCreate).run({ polls: 5 }, { timeout: 10 })).rejects.toBeInstanceOf(
+      ConnectorTimeoutError,
+    );
+    await expect.poll(() => connector.calls.delete, { timeout: 2000 }).toBe(1);
+    expect(connector.jobs.get('job-1')?.state).toBe('deleted');
+  });
+
+  it('backs off between polls and honours a poll hint within the bounds', async () => {
+    const times: number[] = [];
+    class Timed extends FakeJobConnector {
+      override async get(params: Parameters<FakeJobConnector['get']>[0]): Promise<Resource> {
+        times.push(performance.now());
+        return super.get(params);
+      }
+    }
+    await fakeTask(new Timed({ nextPollAfterMs: 1 })).run(
+      { polls: 4 },
+      { minPollInterval: 40, maxPollInterval: 60 },
+    );
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    // The 1 ms hint is raised to the 40 ms floor.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(38);
+  });
+
+  it('re-attaches to a saved job instead of creating another', async () => {
+    const connector = new FakeJobConnector();
+    const store = new MemoryStateStore();
+    const meta = await connector.create({
+      taskTemplate: fakeTask(connector).toTaskTemplate({ project: 'p', domain: 'd', version: 'v' }),
+      inputs: { polls: 2 },
+      outputPrefix: '',
+      secrets: {},
+      signal: new AbortController().signal,
+    });
+    await store.save('run-1', {
+      taskType: 'fake_job',
+      taskTypeVersion: 0,
+      connector: connector.name,
+      resourceMeta: JSON.stringify(meta),
+      attempt: 0,
+      createdAt: new Date().toISOString(),
+    });
+    const events: ConnectorTaskEvent[] = [];
+    await expect(
+      fakeTask(connector).run(
+        { polls: 2 },
+        { stateStore: store, runId: 'run-1', onEvent: (e) => events.push(e) },
+      ),
+    ).resolves.toEqual({ polls: 2 });
+    expect(connector.calls.create).toBe(1);
+    expect(events[0]).toMatchObject({ type: 'created', reattached: true });
+    expect(await store.load('run-1')).toBeUndefined();
+  });
+
+  it('never lets a secret value reach an event or an error', async () => {
+    const secret = 's3cr3t-token-value';
+    class Leaky extends FakeJobConnector {
+      override async get({ secrets }: Parameters<FakeJobConnector['get']>[0]): Promise<Resource> {
+        if (this.calls.get++ === 0)
+          return { phase: Phase.RUNNING, message: `authenticated with ${secrets.token}` };
+        throw new Error(`401 for token ${secrets.token}`);
+      }
+    }
+    const events: ConnectorTaskEvent[] = [];
+    const error = (await fakeTask(new Leaky())
+      .run(
+        { polls: 2 },
+        {
+          secretEnv: { token: 'LEAKY_TOKEN' },
+          env: { LEAKY_TOKEN: secret },
+          onEvent: (e) => events.push(e),
+        },
+      )
+      .catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe(`401 for token ${REDACTED}`);
+    expect(error.stack).not.toContain(secret);
+    const text = JSON.stringify(events, (_k, v) =>
+      v instanceof Error ? `${v.message}${v.stack}` : v,
+    );
+    expect(text).not.toContain(secret);
+    expect(text).toContain(`authenticated with ${REDACTED}`);
+  });
+
+  it('names a missing secret and its variable, never a value', async () => {
+    await expect(
+      fakeTask().run({ polls: 1 }, { secretEnv: { token: 'NOT_SET_ANYWHERE_123' }, env: {} }),
+    ).rejects.toThrow(MissingSecretError);
+  });
+
+  it('rejects invalid inputs before creating anything', async () => {
+    const connector = new FakeJobConnector();
+    await expect(fakeTask(connector).run({ polls: 'x' as unknown as number })).rejects.toThrow(
+      /invalid inputs: inputs.polls/,
+    );
+    expect(connector.calls.create).toBe(0);
+  });
+});
+
+describe('AsyncConnectorExecutorMixin', () => {
+  it('gives any task class the connector executor as its run', async () => {
+    const connector = new FakeJobConnector();
+    class PlainTask {
+      readonly name = 'plain';
+      readonly taskType = 'fake_job';
+      readonly taskTypeVersion = 0;
+      readonly interface = {
+        inputs: z.object({ polls: z.number() }),
+        outputs: z.object({ polls: z.number() }),
+      };
+      readonly runDefaults = { connector, minPollInterval: 1, maxPollInterval: 2 };
+      toTaskTemplate(context: TaskTemplateContext) {
+        return createTaskTemplate(this, context);
+      }
+    }
+    const Executable = AsyncConnectorExecutorMixin(PlainTask);
+    const task = new Executable();
+    await expect(task.run({ polls: 2 })).resolves.toEqual({ polls: 2 });
+    expect(task).toBeInstanceOf(PlainTask);
+    expect(connector.calls.get).toBe(2);
+  });
+});

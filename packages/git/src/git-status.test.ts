@@ -1,0 +1,586 @@
+import {
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createRepo,
+  git,
+  gitSaysClean,
+  removeScratch,
+  scratchDir,
+  write,
+} from './__fixtures__/git-repository';
+import { GitError } from './errors';
+import { GitStatus, measureGitStatus } from './git-status';
+import type { CheckCounters } from './worktree-status';
+
+afterAll(removeScratch);
+
+const REMOTE = 'https://github.com/acme/etl.git';
+
+function counters(): CheckCounters {
+  return { lstat: 0, hashed: 0, directoriesRead: 0, treesRead: 0 };
+}
+
+/** Our verdict, checked against git's own on the same repository. */
+async function expectCleanLikeGit(dir: string, clean: boolean): Promise<GitStatus> {
+  const status = await GitStatus.fromRepo(dir);
+  expect(status.isTreeClean, status.firstChange).toBe(clean);
+  expect(gitSaysClean(dir)).toBe(clean);
+  return status;
+}
+
+describe('GitStatus.fromRepo on a committed repository', () => {
+  it('reads commit, branch and remote, and finds a clean tree without hashing any file', async () => {
+    const dir = createRepo(
+      { 'src/a.ts': 'export const a = 1;\n', 'README.md': '# hi\n' },
+      'https://user:s3cret@GitHub.com/acme/etl.git/',
+    );
+    const work = counters();
+    const status = await measureGitStatus(dir, work);
+    expect(status).toMatchObject({
+      isValid: true,
+      reason: undefined,
+      repoDir: dir,
+      commitSha: git(dir, 'rev-parse', 'HEAD'),
+      branch: 'main',
+      remoteName: 'origin',
+      remoteUrl: 'https://github.com/acme/etl',
+      isTreeClean: true,
+      isShallow: false,
+    });
+    expect(work.lstat).toBe(2);
+    expect(work.hashed).toBe(0);
+    expect(gitSaysClean(dir)).toBe(true);
+  });
+
+  it('finds the repository from a subdirectory and from fromCurrentRepo', async () => {
+    const dir = createRepo({ 'deep/er/x.txt': 'x\n' }, REMOTE);
+    expect((await GitStatus.fromRepo(join(dir, 'deep', 'er'))).repoDir).toBe(dir);
+    const cwd = process.cwd();
+    process.chdir(join(dir, 'deep'));
+    try {
+      expect((await GitStatus.fromCurrentRepo()).repoDir).toBe(dir);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('skips the tree scan when checkTree is false', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, REMOTE);
+    write(dir, 'untracked.txt', 'u\n');
+    const work = counters();
+    const status = await measureGitStatus(dir, work, { checkTree: false });
+    expect(status.isTreeClean).toBeUndefined();
+    expect(status.isValid).toBe(true);
+    expect(work.lstat + work.directoriesRead).toBe(0);
+  });
+
+  it('stops when the AbortSignal fires', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, REMOTE);
+    await expect(GitStatus.fromRepo(dir, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'GitError',
+      code: 'aborted',
+    });
+  });
+});
+
+describe('GitStatus.fromRepo never throws for missing things', () => {
+  it('outside any repository', async () => {
+    const dir = scratchDir();
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.isValid).toBe(false);
+    expect(status.reason).toContain(`${dir} is not inside a git repository`);
+    expect(status.commitSha).toBeUndefined();
+    expect(status.isTreeClean).toBe(false);
+    const link = await status.buildUrl(join(dir, 'x.ts'), 1);
+    expect(link.url).toBeUndefined();
+    expect(link.reason).toContain('not inside a git repository');
+  });
+
+  it('with no commits yet', async () => {
+    const dir = createRepo({}, REMOTE);
+    const status = await GitStatus.fromRepo(dir);
+    expect(status).toMatchObject({ isValid: false, branch: 'main', commitSha: undefined });
+    expect(status.reason).toContain('has no commits yet on branch main');
+  });
+
+  it('with no remote: commit and tree state are still read', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.isValid).toBe(false);
+    expect(status.reason).toContain('has no remote');
+    expect(status.commitSha).toBe(git(dir, 'rev-parse', 'HEAD'));
+    expect(status.isTreeClean).toBe(true);
+    const link = await status.buildUrl('a.txt', 1);
+    expect(link).toEqual({ url: undefined, reason: status.reason, lineAnchored: false });
+  });
+
+  it('with SHA-256 object ids, which it cannot read: a reason, not a crash', async () => {
+    const dir = scratchDir();
+    git(dir, 'init', '-q', '--object-format=sha256');
+    write(dir, 'a.txt', 'a\n');
+    git(dir, 'add', 'a.txt');
+    git(dir, 'commit', '-qm', 'sha256');
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.isValid).toBe(false);
+    expect(status.reason).toContain('uses sha256 object ids');
+  });
+
+  it('with a remote that is a local path', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, '/srv/git/etl.git');
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.isValid).toBe(false);
+    expect(status.remoteUrl).toBeUndefined();
+    expect(status.reason).toContain('"/srv/git/etl.git"');
+  });
+});
+
+describe('remotes', () => {
+  it('uses a remote not named origin, the first in alphabetical order, and its push URL', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    git(dir, 'remote', 'add', 'zeta', 'git@gitlab.com:z/z.git');
+    git(dir, 'remote', 'add', 'upstream', 'git@gitlab.com:group/sub/etl.git');
+    git(
+      dir,
+      'remote',
+      'set-url',
+      '--push',
+      'upstream',
+      'ssh://git@gitlab.com:2222/group/sub/push.git',
+    );
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.remoteName).toBe('upstream');
+    expect(status.remoteUrl).toBe('https://gitlab.com/group/sub/push');
+  });
+
+  it('prefers origin among several remotes and applies url.insteadOf', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    git(dir, 'remote', 'add', 'aaa', 'https://github.com/a/a.git');
+    git(dir, 'remote', 'add', 'origin', 'gh:acme/etl');
+    git(dir, 'config', 'url.git@github.com:.insteadOf', 'gh:');
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.remoteName).toBe('origin');
+    expect(status.remoteUrl).toBe('https://github.com/acme/etl');
+  });
+});
+
+describe('whole-tree cleanliness, compared with git status --porcelain', () => {
+  it('an untracked file makes the tree dirty', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    write(dir, 'new.txt', 'n\n');
+    const status = await expectCleanLikeGit(dir, false);
+    expect(status.firstChange).toBe('untracked: new.txt');
+  });
+
+  it('ignored files and directories never make it dirty, at any level and from info/exclude', async () => {
+    const dir = createRepo({
+      '.gitignore': '*.log\nbuild/\n',
+      'pkg/.gitignore': 'generated/\n!keep.log\n',
+      'pkg/index.ts': 'x\n',
+    });
+    write(dir, 'debug.log', 'x');
+    write(dir, 'build/out/a.js', 'x');
+    write(dir, 'pkg/generated/a.ts', 'x');
+    write(dir, 'secret.env', 'x');
+    writeFileSync(join(dir, '.git', 'info', 'exclude'), 'secret.env\n');
+    await expectCleanLikeGit(dir, true);
+    write(dir, 'pkg/keep.log', 'x');
+    const status = await expectCleanLikeGit(dir, false);
+    expect(status.firstChange).toBe('untracked: pkg/keep.log');
+  });
+
+  it('an untracked nested repository makes the tree dirty; a .git inside a tracked directory is never listed', async () => {
+    const dir = createRepo({ 'tracked/a.txt': 'a\n' });
+    mkdirSync(join(dir, 'tracked', '.git'));
+    await expectCleanLikeGit(dir, true);
+    const nested = join(dir, 'nested');
+    mkdirSync(nested);
+    git(nested, 'init', '-q');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: nested/');
+  });
+
+  it('untracked files under an ignored directory that holds tracked files stay ignored', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    write(dir, 'vendor/kept.js', 'k\n');
+    git(dir, 'add', 'vendor/kept.js');
+    git(dir, 'commit', '-qm', 'vendor');
+    write(dir, '.gitignore', 'vendor/\n');
+    git(dir, 'add', '.gitignore');
+    git(dir, 'commit', '-qm', 'ignore vendor');
+    write(dir, 'vendor/new.js', 'n\n');
+    await expectCleanLikeGit(dir, true);
+  });
+
+  it('status.showUntrackedFiles=no leaves untracked files out, as in git', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    git(dir, 'config', 'status.showUntrackedFiles', 'no');
+    write(dir, 'new.txt', 'n\n');
+    await expectCleanLikeGit(dir, true);
+  });
+
+  it('honours core.excludesFile', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    const excludes = join(scratchDir(), 'ignore');
+    writeFileSync(excludes, '*.swp\n');
+    git(dir, 'config', 'core.excludesFile', excludes);
+    write(dir, '.a.txt.swp', 'x');
+    await expectCleanLikeGit(dir, true);
+  });
+
+  it('empty untracked directories are invisible, non-empty ones are not', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    mkdirSync(join(dir, 'empty', 'nested'), { recursive: true });
+    await expectCleanLikeGit(dir, true);
+    write(dir, 'empty/nested/file.txt', 'x');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: empty/');
+  });
+
+  it('a modified file makes it dirty; a touched but unchanged file does not', async () => {
+    const dir = createRepo({ 'src/a.ts': 'const a = 1;\n', 'src/b.ts': 'const b = 2;\n' });
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(dir, 'src/a.ts'), later, later);
+    const work = counters();
+    const touched = await measureGitStatus(dir, work);
+    expect(touched.isTreeClean).toBe(true);
+    expect(work.hashed).toBe(1);
+    write(dir, 'src/b.ts', 'const b = 3;\n');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('modified: src/b.ts');
+  });
+
+  it('a staged change makes it dirty even when the worktree matches the index', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'd/b.txt': 'b\n' });
+    write(dir, 'd/b.txt', 'changed\n');
+    git(dir, 'add', 'd/b.txt');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('modified: d/b.txt');
+  });
+
+  it('without a valid cache tree, HEAD and the index are compared without reading trees', async () => {
+    const dir = createRepo({ 'a.txt': 'walk a\n', 'd/e/b.txt': 'walk b\n', 'f/c.txt': 'walk c\n' });
+    // Re-adding a file invalidates the cache-tree nodes on its path, though nothing changed.
+    git(dir, 'rm', '-q', '--cached', 'd/e/b.txt');
+    git(dir, 'add', 'd/e/b.txt');
+    const work = counters();
+    const status = await measureGitStatus(dir, work);
+    expect(status.isTreeClean).toBe(true);
+    expect(work.treesRead).toBe(0);
+    expect(gitSaysClean(dir)).toBe(true);
+  });
+
+  it('an index rewritten by another tool (isomorphic-git: no cache tree) is still read right', async () => {
+    const dir = createRepo({ 'a.txt': 'iso a\n', 'd/b.txt': 'iso b\n' });
+    const isomorphicGit = await import('isomorphic-git');
+    await isomorphicGit.add({ fs: await import('node:fs'), dir, filepath: 'd/b.txt' });
+    const work = counters();
+    expect((await measureGitStatus(dir, work)).isTreeClean).toBe(true);
+    expect(work.treesRead).toBe(0);
+    write(dir, 'd/b.txt', 'iso b, edited\n');
+    await expectCleanLikeGit(dir, false);
+  });
+
+  it('a staged change is named by reading HEAD trees only along the differing path', async () => {
+    const dir = createRepo({ 'a.txt': 'path a\n', 'd/e/b.txt': 'path b\n', 'f/c.txt': 'path c\n' });
+    write(dir, 'd/e/b.txt', 'path b changed\n');
+    git(dir, 'add', 'd/e/b.txt');
+    const work = counters();
+    const status = await measureGitStatus(dir, work);
+    expect(status.firstChange).toBe('modified: d/e/b.txt');
+    // The root, d and d/e; f is equal and skipped.
+    expect(work.treesRead).toBe(3);
+    expect(gitSaysClean(dir)).toBe(false);
+  });
+
+  it('a staged new file and a staged deletion make it dirty', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    write(dir, 'c.txt', 'c\n');
+    git(dir, 'add', 'c.txt');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('added: c.txt');
+    git(dir, 'reset', '-q', 'c.txt');
+    rmSync(join(dir, 'c.txt'));
+    git(dir, 'rm', '-q', 'b.txt');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('deleted: b.txt');
+  });
+
+  it('an intent-to-add entry (git add -N) makes it dirty', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    write(dir, 'later.txt', 'l\n');
+    git(dir, 'add', '-N', 'later.txt');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('added: later.txt');
+  });
+
+  it('a file deleted from the worktree makes it dirty', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    rmSync(join(dir, 'a.txt'));
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('deleted: a.txt');
+  });
+
+  it('a changed executable bit counts unless core.fileMode is false', async () => {
+    const dir = createRepo({ 'run.sh': 'echo hi\n' });
+    chmodSync(join(dir, 'run.sh'), 0o755);
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('modified: run.sh');
+    git(dir, 'config', 'core.fileMode', 'false');
+    await expectCleanLikeGit(dir, true);
+  });
+
+  it('detects an edit hidden in racily clean stat data', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    git(dir, 'config', 'core.trustctime', 'false');
+    // A file stamped in the future is racily clean when git writes the index.
+    const future = new Date(Date.now() + 60_000);
+    write(dir, 'r.txt', 'version 1\n');
+    utimesSync(join(dir, 'r.txt'), future, future);
+    git(dir, 'add', 'r.txt');
+    git(dir, 'commit', '-q', '-m', 'racy');
+    // Same size, same mtime: only the content tells.
+    write(dir, 'r.txt', 'version 2\n');
+    utimesSync(join(dir, 'r.txt'), future, future);
+    expect((await GitStatus.fromRepo(dir)).isTreeClean).toBe(false);
+    expect(gitSaysClean(dir)).toBe(false);
+  });
+
+  it('an unresolved merge conflict makes it dirty', async () => {
+    const dir = createRepo({ 'a.txt': 'base\n' });
+    git(dir, 'checkout', '-q', '-b', 'other');
+    write(dir, 'a.txt', 'other\n');
+    git(dir, 'commit', '-qam', 'other');
+    git(dir, 'checkout', '-q', 'main');
+    write(dir, 'a.txt', 'main\n');
+    git(dir, 'commit', '-qam', 'main');
+    expect(() => git(dir, 'merge', '-q', 'other')).toThrow();
+    expect((await GitStatus.fromRepo(dir)).firstChange).toBe('unmerged: a.txt');
+  });
+
+  it('tracked symlinks are compared by their target', async () => {
+    const dir = createRepo({ 'target.txt': 't\n' });
+    symlinkSync('target.txt', join(dir, 'link'));
+    git(dir, 'add', 'link');
+    git(dir, 'commit', '-qm', 'link');
+    await expectCleanLikeGit(dir, true);
+    rmSync(join(dir, 'link'));
+    symlinkSync('elsewhere.txt', join(dir, 'link'));
+    await expectCleanLikeGit(dir, false);
+  });
+
+  it('handles paths with spaces and unicode', async () => {
+    const dir = createRepo({ 'docs/my notes/résumé 履歴.md': '# cv\n' });
+    await expectCleanLikeGit(dir, true);
+    write(dir, 'docs/my notes/ünïcödé new.md', 'x');
+    await expectCleanLikeGit(dir, false);
+  });
+});
+
+describe('repository shapes', () => {
+  it('detached HEAD has no branch but a commit', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, REMOTE);
+    const sha = git(dir, 'rev-parse', 'HEAD');
+    git(dir, 'checkout', '-q', '--detach');
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.branch).toBeUndefined();
+    expect(status.commitSha).toBe(sha);
+    expect(status.isValid).toBe(true);
+  });
+
+  it('reads packed refs (after git gc) and a packed object store', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'd/b.txt': 'b\n' }, REMOTE);
+    git(dir, 'gc', '-q');
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.commitSha).toBe(git(dir, 'rev-parse', 'HEAD'));
+    expect((await status.buildUrl('d/b.txt', 1)).lineAnchored).toBe(true);
+  });
+
+  it('a shallow clone', async () => {
+    const origin = createRepo({ 'a.txt': 'a\n' });
+    write(origin, 'a.txt', 'a2\n');
+    git(origin, 'commit', '-qam', 'second');
+    const clone = join(scratchDir(), 'clone');
+    git(origin, 'clone', '-q', '--depth', '1', `file://${origin}`, clone);
+    git(clone, 'remote', 'set-url', 'origin', REMOTE);
+    const status = await expectCleanLikeGit(clone, true);
+    expect(status.isShallow).toBe(true);
+    expect(status.commitSha).toBe(git(origin, 'rev-parse', 'HEAD'));
+    const link = await status.buildUrl('a.txt', 1);
+    expect(link.url).toBe(`https://github.com/acme/etl/blob/${status.commitSha}/a.txt#L1`);
+  });
+
+  it('a linked worktree reads refs and config through commondir', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, REMOTE);
+    const worktree = join(scratchDir(), 'wt');
+    git(dir, 'worktree', 'add', '-q', '-b', 'feature', worktree);
+    write(worktree, 'a.txt', 'feature\n');
+    git(worktree, 'commit', '-qam', 'feature work');
+    const status = await expectCleanLikeGit(worktree, true);
+    expect(status).toMatchObject({
+      repoDir: worktree,
+      branch: 'feature',
+      commitSha: git(worktree, 'rev-parse', 'HEAD'),
+      remoteUrl: 'https://github.com/acme/etl',
+    });
+    expect(status.commitSha).not.toBe(git(dir, 'rev-parse', 'HEAD'));
+    write(worktree, 'b.txt', 'new\n');
+    await expectCleanLikeGit(worktree, false);
+    await expectCleanLikeGit(dir, true);
+  });
+
+  it('a submodule: its changes make the parent dirty, its files are not the parent’s', async () => {
+    const library = createRepo({ 'lib.ts': 'export const lib = 1;\n' });
+    const parent = createRepo({ 'main.ts': 'main\n' }, REMOTE);
+    git(parent, 'submodule', 'add', '-q', library, 'vendor/lib');
+    git(parent, 'commit', '-qm', 'add submodule');
+    await expectCleanLikeGit(parent, true);
+    const status = await GitStatus.fromRepo(parent);
+    const link = await status.buildUrl('vendor/lib/lib.ts', 1);
+    expect(link.url).toBeUndefined();
+    expect(link.reason).toContain(`belongs to the repository at ${join(parent, 'vendor/lib')}`);
+    write(join(parent, 'vendor/lib'), 'lib.ts', 'export const lib = 2;\n');
+    expect((await expectCleanLikeGit(parent, false)).firstChange).toBe(
+      'modified: vendor/lib (submodule modified: lib.ts)',
+    );
+  });
+
+  it('a path reached through a symlinked directory resolves to the real repository', async () => {
+    const dir = createRepo({ 'src/a.ts': 'a\n' }, REMOTE);
+    const alias = join(scratchDir(), 'alias');
+    symlinkSync(dir, alias);
+    const status = await GitStatus.fromRepo(alias);
+    expect(status.repoDir).toBe(dir);
+    const link = await status.buildUrl(join(alias, 'src/a.ts'), 1);
+    expect(link.url).toBe(`https://github.com/acme/etl/blob/${status.commitSha}/src/a.ts#L1`);
+  });
+
+  it('a corrupt index is a clear GitError, not a crash', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, REMOTE);
+    const indexFile = join(dir, '.git', 'index');
+    const bytes = readFileSync(indexFile);
+    bytes[40] = (bytes[40] as number) ^ 0xff;
+    writeFileSync(indexFile, bytes);
+    const error = await GitStatus.fromRepo(dir).catch((e: unknown) => e);
+    expect(GitError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'corrupt_index', details: { path: indexFile } });
+    expect((error as Error).message).toContain('checksum does not match');
+    expect((error as Error).message).toContain('git reset');
+    writeFileSync(indexFile, 'garbage');
+    await expect(GitStatus.fromRepo(dir)).rejects.toThrow(/does not start with the "DIRC"/);
+  });
+
+  it('reads index versions 3 and 4', async () => {
+    for (const version of ['3', '4']) {
+      const dir = createRepo({ 'a/b/c.txt': 'c\n', 'a/b/d.txt': 'd\n', 'a/e.txt': 'e\n' });
+      git(dir, 'update-index', '--index-version', version);
+      // skip-worktree lives in the extended flags that only versions 3 and 4 have.
+      git(dir, 'update-index', '--skip-worktree', 'a/e.txt');
+      write(dir, 'a/e.txt', 'ignored because skip-worktree\n');
+      await expectCleanLikeGit(dir, true);
+      write(dir, 'a/b/d.txt', 'changed\n');
+      expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('modified: a/b/d.txt');
+    }
+  });
+});
+
+describe('GitStatus.isFileClean', () => {
+  it('decides per file, whatever else is dirty', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' }, REMOTE);
+    write(dir, 'b.txt', 'changed\n');
+    write(dir, 'untracked.txt', 'u\n');
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.isTreeClean).toBe(false);
+    expect(await status.isFileClean('a.txt')).toBe(true);
+    expect(await status.isFileClean(join(dir, 'b.txt'))).toBe(false);
+    expect(await status.isFileClean('untracked.txt')).toBe(false);
+    expect(await status.isFileClean('/etc/hostname')).toBe(false);
+  });
+
+  it('a file staged back to HEAD content is clean even though the index differs', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, REMOTE);
+    write(dir, 'a.txt', 'temp\n');
+    git(dir, 'add', 'a.txt');
+    write(dir, 'a.txt', 'a\n');
+    const status = await GitStatus.fromRepo(dir);
+    expect(await status.isFileClean('a.txt')).toBe(true);
+    expect(status.isTreeClean).toBe(false);
+    expect(statSync(join(dir, 'a.txt')).size).toBe(2);
+  });
+});
+
+describe('GitStatus.buildUrl', () => {
+  it('pins the link to the commit with a line anchor for a file identical to HEAD, even in a dirty tree', async () => {
+    const dir = createRepo(
+      { 'src/a.ts': 'a\n', 'src/b.ts': 'b\n' },
+      'git@gitlab.com:group/sub/etl.git',
+    );
+    write(dir, 'src/b.ts', 'changed\n');
+    write(dir, 'scratch.txt', 'u\n');
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.isTreeClean).toBe(false);
+    const sha = status.commitSha as string;
+    expect(await status.buildUrl('src/a.ts', 10, { endLine: 20 })).toEqual({
+      url: `https://gitlab.com/group/sub/etl/-/blob/${sha}/src/a.ts#L10-20`,
+      reason: undefined,
+      lineAnchored: true,
+    });
+    const modified = await status.buildUrl(join(dir, 'src/b.ts'), 3);
+    expect(modified.url).toBe(`https://gitlab.com/group/sub/etl/-/blob/${sha}/src/b.ts`);
+    expect(modified.lineAnchored).toBe(false);
+    expect(modified.reason).toContain('src/b.ts differs from commit');
+  });
+
+  it('returns no URL and a reason instead of throwing', async () => {
+    const dir = createRepo({ 'a.ts': 'a\n' }, REMOTE);
+    write(dir, 'untracked.ts', 'u\n');
+    const status = await GitStatus.fromRepo(dir);
+    const outside = await status.buildUrl('/etc/hostname', 1);
+    expect(outside.url).toBeUndefined();
+    expect(outside.reason).toBe(`/etc/hostname is outside the repository ${dir}`);
+    expect((await status.buildUrl('../elsewhere.ts', 1)).reason).toContain(
+      'outside the repository',
+    );
+    const untracked = await status.buildUrl('untracked.ts', 1);
+    expect(untracked.url).toBeUndefined();
+    expect(untracked.reason).toContain('untracked.ts is not in commit');
+    rmSync(join(dir, 'a.ts'));
+    expect((await status.buildUrl('a.ts', 1)).reason).toContain('deleted from the worktree');
+    const badLine = await status.buildUrl('untracked.ts', Number.NaN);
+    expect(badLine.url).toBeUndefined();
+  });
+
+  it('an unknown provider gives no URL and says how to register the host', async () => {
+    const dir = createRepo({ 'a.ts': 'a\n' }, 'git@code.example.org:acme/etl.git');
+    const link = await (await GitStatus.fromRepo(dir)).buildUrl('a.ts', 1);
+    expect(link.url).toBeUndefined();
+    expect(link.reason).toContain('registerGitUrlBuilder("code.example.org", kind)');
+  });
+
+  it('a commit that is not on the remote gives no URL; once the remote has it, it does', async () => {
+    const dir = createRepo({ 'a.ts': 'a\n' }, REMOTE);
+    git(dir, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
+    write(dir, 'a.ts', 'local only\n');
+    git(dir, 'commit', '-qam', 'not pushed');
+    const unpushed = await (await GitStatus.fromRepo(dir)).buildUrl('a.ts', 1);
+    expect(unpushed.url).toBeUndefined();
+    expect(unpushed.reason).toContain('is not on any branch of remote "origin" yet');
+    // "Push": the remote-tracking branch moves past HEAD.
+    write(dir, 'a.ts', 'next\n');
+    git(dir, 'commit', '-qam', 'next');
+    git(dir, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
+    git(dir, 'checkout', '-q', 'HEAD~1');
+    const status = await GitStatus.fromRepo(dir);
+    expect((await status.buildUrl('a.ts', 1)).url).toBe(
+      `https://github.com/acme/etl/blob/${status.commitSha}/a.ts#L1`,
+    );
+  });
+
+  it('percent-encodes spaces and unicode in paths', async () => {
+    const dir = createRepo({ 'docs/my notes/résumé 履歴.md': '# cv\n' }, REMOTE);
+    const status = await GitStatus.fromRepo(dir);
+    expect((await status.buildUrl('docs/my notes/résumé 履歴.md', 1)).url).toBe(
+      `https://github.com/acme/etl/blob/${status.commitSha}/docs/my%20notes/r%C3%A9sum%C3%A9%20%E5%B1%A5%E6%AD%B4.md#L1`,
+    );
+  });
+});

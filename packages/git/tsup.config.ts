@@ -1,0 +1,3 @@
+import { defineFlytePackage } from '../../tsup.base';
+
+export default defineFlytePackage({ index: 'src/index.ts' });

@@ -1,0 +1,85 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { SandboxInputError } from './errors';
+import { collectOutputs, decodeOutput, inputEntries, packArchive } from './io-files';
+
+async function collected(files: Record<string, string>) {
+  const tar = await packArchive(
+    Object.entries(files).map(([name, text]) => ({
+      name: `./${name}`,
+      data: Buffer.from(text),
+      mode: 0o644,
+    })),
+  );
+  return collectOutputs(
+    Readable.from([tar]),
+    Object.fromEntries(Object.keys(files).map((n) => [n, 'string' as const])),
+    '',
+    1024,
+  );
+}
+
+describe('decodeOutput', () => {
+  it('reads each kind from file text', async () => {
+    const out = await collected({
+      i: ' 42\n',
+      big: '9007199254740993',
+      f: '2.5',
+      b: 'True',
+      d: '2024-01-02T03:04:05',
+      j: '{"a":[1]}',
+    });
+    expect(decodeOutput('integer', 'i', out)).toBe(42);
+    expect(decodeOutput('integer', 'big', out)).toBe(9007199254740993n);
+    expect(decodeOutput('number', 'f', out)).toBe(2.5);
+    expect(decodeOutput('boolean', 'b', out)).toBe(true);
+    // No offset: read as UTC.
+    expect(decodeOutput('datetime', 'd', out)).toEqual(new Date('2024-01-02T03:04:05Z'));
+    expect(decodeOutput('json', 'j', out)).toEqual({ a: [1] });
+  });
+
+  it('says what is wrong with a value, and reports a missing one', async () => {
+    const out = await collected({ i: '4.5', b: 'yes', j: '{' });
+    expect(() => decodeOutput('integer', 'i', out)).toThrow('"4.5" is not an integer');
+    expect(() => decodeOutput('boolean', 'b', out)).toThrow('"yes" is not true or false');
+    expect(() => decodeOutput('json', 'j', out)).toThrow(/"\{" is not JSON/);
+    expect(() => decodeOutput('string', 'absent', out)).toThrow('missing');
+  });
+
+  it('stops reading outputs over the cap', async () => {
+    await expect(collected({ huge: 'x'.repeat(2048) })).rejects.toThrow(
+      /goes over the cap of 1024 bytes/,
+    );
+  });
+});
+
+describe('inputEntries', () => {
+  it('writes values as files and leaves absent optional inputs out', async () => {
+    const entries = await inputEntries(
+      's',
+      { s: 'string', when: 'datetime', n: 'integer', gone: 'json' },
+      {
+        s: 'a $(b)',
+        when: new Date(0),
+        n: 12n,
+      },
+    );
+    expect(entries.map((e) => [e.name, e.data?.toString()])).toEqual([
+      ['inputs/s', 'a $(b)'],
+      ['inputs/when', '1970-01-01T00:00:00.000Z'],
+      ['inputs/n', '12'],
+    ]);
+  });
+
+  it('refuses remote files with a clear message', async () => {
+    const error = await inputEntries(
+      's',
+      { data: 'file' },
+      { data: { uri: 's3://bucket/key' } },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SandboxInputError);
+    expect((error as Error).message).toMatch(
+      /input "data" has uri "s3:\/\/bucket\/key", which is not on this machine/,
+    );
+  });
+});

@@ -1,0 +1,280 @@
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { extract as tarExtract, pack as tarPack } from 'tar-stream';
+import { SandboxInputError } from './errors';
+import type { IoKind, IoManifest } from './io-kinds';
+
+/** One entry of an archive copied into a container. */
+export interface ArchiveEntry {
+  /** Path inside the archive, relative, `/`-separated. */
+  name: string;
+  /** File content; absent for a folder. */
+  data?: Buffer;
+  /** Permission bits. */
+  mode: number;
+}
+
+/** Packs entries into a tar archive (in memory: inputs are bounded by the inputs tmpfs size). */
+export async function packArchive(entries: readonly ArchiveEntry[]): Promise<Buffer> {
+  const pack = tarPack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  for (const entry of entries) {
+    if (entry.data) {
+      pack.entry({ name: entry.name, mode: entry.mode, mtime: new Date(0) }, entry.data);
+    } else {
+      pack.entry({ name: entry.name, type: 'directory', mode: entry.mode, mtime: new Date(0) });
+    }
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+function hostPathOf(uri: string): string | undefined {
+  if (uri.startsWith('file://')) return fileURLToPath(uri);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) return undefined;
+  return uri;
+}
+
+async function walkDir(root: string, prefix: string, entries: ArchiveEntry[]): Promise<void> {
+  entries.push({ name: `${prefix}/`, mode: 0o755 });
+  for (const item of await readdir(root, { withFileTypes: true })) {
+    const path = join(root, item.name);
+    const name = `${prefix}/${item.name}`;
+    if (item.isDirectory()) await walkDir(path, name, entries);
+    else if (item.isFile()) entries.push({ name, data: await readFile(path), mode: 0o444 });
+    else {
+      throw new Error(`${path} is neither a file nor a folder (symbolic links are not copied)`);
+    }
+  }
+}
+
+function textOf(kind: IoKind, value: unknown): Buffer {
+  switch (kind) {
+    case 'string':
+      return Buffer.from(String(value), 'utf8');
+    case 'integer':
+    case 'number':
+    case 'duration':
+      return Buffer.from(String(value), 'utf8');
+    case 'boolean':
+      return Buffer.from(value ? 'true' : 'false', 'utf8');
+    case 'datetime':
+      return Buffer.from((value as Date).toISOString(), 'utf8');
+    case 'bytes':
+      return Buffer.from(value as Uint8Array);
+    default:
+      return Buffer.from(
+        JSON.stringify(value, (_key, v) => jsonSafe(v)),
+        'utf8',
+      );
+  }
+}
+
+const jsonSafe = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+
+/**
+ * Turns checked input values into archive entries under `inputs/`: one file per scalar input,
+ * the file or folder itself for `fileRef()` / `dirRef()` inputs (read from the host path or
+ * `file://` URI). Absent optional inputs get no file.
+ */
+export async function inputEntries(
+  sandbox: string,
+  manifest: IoManifest,
+  values: Record<string, unknown>,
+): Promise<ArchiveEntry[]> {
+  const entries: ArchiveEntry[] = [];
+  for (const [name, kind] of Object.entries(manifest)) {
+    const value = values[name];
+    if (value === undefined || value === null) continue;
+    if (kind === 'file' || kind === 'dir') {
+      const uri = (value as { uri: string }).uri;
+      const path = hostPathOf(uri);
+      if (!path) {
+        throw new SandboxInputError(
+          `Sandbox "${sandbox}": input "${name}" has uri ${JSON.stringify(uri)}, which is not on this machine. Pass a local path or a file:// URI (download remote data first).`,
+          { sandbox, input: name },
+        );
+      }
+      try {
+        const info = await lstat(path);
+        if (kind === 'file' && info.isFile()) {
+          entries.push({ name: `inputs/${name}`, data: await readFile(path), mode: 0o444 });
+        } else if (kind === 'dir' && info.isDirectory()) {
+          await walkDir(path, `inputs/${name}`, entries);
+        } else {
+          throw new Error(`${path} is not a ${kind === 'file' ? 'file' : 'folder'}`);
+        }
+      } catch (error) {
+        throw new SandboxInputError(
+          `Sandbox "${sandbox}": cannot read input "${name}" from ${JSON.stringify(path)}: ${(error as Error).message}. Pass an existing local ${kind === 'file' ? 'file' : 'folder'}.`,
+          { sandbox, input: name },
+          error,
+        );
+      }
+      continue;
+    }
+    entries.push({ name: `inputs/${name}`, data: textOf(kind, value), mode: 0o444 });
+  }
+  return entries;
+}
+
+/** What came out of /var/outputs: scalar files in memory, files and folders on the host. */
+export interface CollectedOutputs {
+  /** Content of each top-level output file, by name. */
+  files: Map<string, Buffer>;
+  /** Top-level names that are folders. */
+  dirs: Set<string>;
+  /** Top-level names that are regular files (of any kind). */
+  regularFiles: Set<string>;
+  /** Where file and folder outputs were written on the host. */
+  hostDir: string;
+}
+
+/** Thrown while reading outputs when they exceed `maxBytes` in total. */
+export class OutputTooLargeError extends Error {
+  constructor(
+    readonly entry: string,
+    readonly maxBytes: number,
+  ) {
+    super(`output "${entry}" goes over the cap of ${maxBytes} bytes for all outputs`);
+  }
+}
+
+/**
+ * Reads a tar stream of /var/outputs (as written by `tar -c -C /var/outputs .`). Files of
+ * `file`/`dir` outputs are written under `hostDir`; everything is bounded by `maxBytes`.
+ */
+export async function collectOutputs(
+  tar: Readable,
+  manifest: IoManifest,
+  hostDir: string,
+  maxBytes: number,
+): Promise<CollectedOutputs> {
+  const files = new Map<string, Buffer>();
+  const dirs = new Set<string>();
+  const regularFiles = new Set<string>();
+  let total = 0;
+  const extractor = tarExtract();
+  extractor.on('entry', (header, stream, next) => {
+    const path = header.name.replace(/^\.\//, '').replace(/\/$/, '');
+    const top = path.split('/')[0] ?? '';
+    const kind = manifest[top];
+    const skip = () => {
+      stream.on('end', () => next());
+      stream.resume();
+    };
+    // Only declared outputs are read; anything else left in /var/outputs is ignored.
+    if (!path || !kind || path.split('/').includes('..')) return skip();
+    if (header.type === 'directory') {
+      if (path === top) dirs.add(top);
+      if (kind === 'dir') {
+        mkdir(join(hostDir, path), { recursive: true }).then(() => skip(), next);
+        return;
+      }
+      return skip();
+    }
+    if (header.type !== 'file') return skip();
+    if (path === top) regularFiles.add(top);
+    total += header.size ?? 0;
+    if (total > maxBytes) {
+      // The entry stream is torn down with the error too; the pipeline reports it once.
+      stream.on('error', () => undefined);
+      stream.resume();
+      next(new OutputTooLargeError(top, maxBytes));
+      return;
+    }
+    if (kind === 'file' || kind === 'dir') {
+      const target = join(hostDir, path);
+      if (relative(hostDir, target).startsWith(`..${sep}`)) return skip();
+      mkdir(dirname(target), { recursive: true })
+        .then(() => pipeline(stream, createWriteStream(target)))
+        .then(() => next(), next);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => {
+      if (path === top) files.set(top, Buffer.concat(chunks));
+      next();
+    });
+  });
+  await pipeline(tar, extractor);
+  if (Object.values(manifest).some((k) => k === 'file' || k === 'dir')) {
+    await mkdir(hostDir, { recursive: true });
+  }
+  return { files, dirs, regularFiles, hostDir };
+}
+
+/**
+ * Turns the content of an output file into the value its schema expects (before zod checks
+ * it). Throws an `Error` saying what was wrong; the caller names the output.
+ */
+export function decodeOutput(kind: IoKind, name: string, collected: CollectedOutputs): unknown {
+  if (kind === 'file' || kind === 'dir') {
+    const present = kind === 'dir' ? collected.dirs : collected.regularFiles;
+    if (!present.has(name)) {
+      if (collected.dirs.has(name) || collected.regularFiles.has(name)) {
+        throw new Error(`/var/outputs/${name} is not a ${kind === 'dir' ? 'folder' : 'file'}`);
+      }
+      throw new Error('missing');
+    }
+    return { uri: join(collected.hostDir, name) };
+  }
+  const data = collected.files.get(name);
+  if (data === undefined) throw new Error('missing');
+  if (kind === 'bytes') return new Uint8Array(data);
+  const text = data.toString('utf8');
+  const trimmed = text.trim();
+  switch (kind) {
+    case 'string':
+      return text;
+    case 'integer': {
+      if (!/^[-+]?\d+$/.test(trimmed))
+        throw new Error(`${JSON.stringify(clip(text))} is not an integer`);
+      const big = BigInt(trimmed);
+      return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER)
+        ? Number(big)
+        : big;
+    }
+    case 'number':
+    case 'duration': {
+      const n = trimmed === '' ? Number.NaN : Number(trimmed);
+      if (Number.isNaN(n) && trimmed !== 'NaN') {
+        throw new Error(`${JSON.stringify(clip(text))} is not a number`);
+      }
+      return n;
+    }
+    case 'boolean': {
+      const lower = trimmed.toLowerCase();
+      if (lower === 'true') return true;
+      if (lower === 'false') return false;
+      throw new Error(`${JSON.stringify(clip(text))} is not true or false`);
+    }
+    case 'datetime': {
+      const iso = /(Z|[+-]\d\d:?\d\d)$/i.test(trimmed) ? trimmed : `${trimmed}Z`;
+      const date = new Date(iso);
+      if (Number.isNaN(date.getTime())) {
+        throw new Error(`${JSON.stringify(clip(text))} is not an ISO 8601 date`);
+      }
+      return date;
+    }
+    default:
+      try {
+        return JSON.parse(text);
+      } catch (error) {
+        throw new Error(`${JSON.stringify(clip(text))} is not JSON (${(error as Error).message})`);
+      }
+  }
+}
+
+const clip = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}...` : text);

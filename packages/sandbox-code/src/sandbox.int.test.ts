@@ -1,0 +1,492 @@
+// Starts throwaway containers from flyte-sandbox/base:bookworm on the local Docker engine.
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dirRef, duration, fileRef } from '@flyte/idl';
+import Docker from 'dockerode';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { describeWithDocker } from '../../../scripts/testing/docker';
+import {
+  DockerUnavailableError,
+  SandboxAbortedError,
+  SandboxExitError,
+  SandboxOutputError,
+  SandboxTimeoutError,
+} from './errors';
+import { createSandbox } from './sandbox';
+import { expectNoContainersLeft, TEST_BASE_IMAGE, testDocker } from './testing-support';
+
+const base = { baseImage: TEST_BASE_IMAGE } as const;
+const tricky = `it's "quoted" $(touch /tmp/pwned) \`id\` $HOME \\ \n second line ✓ ünïcödé 🚀`;
+
+await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
+  afterAll(expectNoContainersLeft);
+
+  describe('modes and typed I/O', () => {
+    it('code mode in python: inputs are variables, outputs are variables', async () => {
+      const sandbox = createSandbox({
+        name: 'py.types',
+        ...base,
+        code: [
+          'import datetime',
+          'doubled = n * 2',
+          'ratio = f / 4',
+          'echo = text',
+          'negated = not flag',
+          'later = when + datetime.timedelta(days=1)',
+          'longer = wait * 2',
+          'summary = {"keys": sorted(obj.keys()), "total": sum(items)}',
+          'print("ran")',
+        ].join('\n'),
+        inputs: z.object({
+          n: z.number().int(),
+          f: z.number(),
+          text: z.string(),
+          flag: z.boolean(),
+          when: z.date(),
+          wait: duration(),
+          obj: z.object({ a: z.number(), b: z.string() }),
+          items: z.array(z.number()),
+        }),
+        outputs: z.object({
+          doubled: z.number().int(),
+          ratio: z.number(),
+          echo: z.string(),
+          negated: z.boolean(),
+          later: z.date(),
+          longer: duration(),
+          summary: z.object({ keys: z.array(z.string()), total: z.number() }),
+        }),
+      });
+      const out = await sandbox.run({
+        n: 21,
+        f: 1.5,
+        text: tricky,
+        flag: true,
+        when: new Date('2024-02-28T10:00:00.000Z'),
+        wait: 1500,
+        obj: { a: 1, b: 'x' },
+        items: [1, 2, 3.5],
+      });
+      expect(out).toMatchObject({
+        doubled: 42,
+        ratio: 0.375,
+        echo: tricky,
+        negated: false,
+        longer: 3000,
+        summary: { keys: ['a', 'b'], total: 6.5 },
+        exitCode: 0,
+        stdout: 'ran\n',
+        timedOut: false,
+        truncated: false,
+        oomKilled: false,
+      });
+      expect(out.later.toISOString()).toBe('2024-02-29T10:00:00.000Z');
+    });
+
+    it('passes hostile strings through unchanged in javascript and bash, never evaluating them', async () => {
+      const js = createSandbox({
+        name: 'js.echo',
+        ...base,
+        language: 'javascript',
+        code: 'const echo = text; const n2 = n * 2; const exists = require("fs").existsSync("/tmp/pwned");',
+        inputs: z.object({ text: z.string(), n: z.number() }),
+        outputs: z.object({ echo: z.string(), n2: z.number(), exists: z.boolean() }),
+      });
+      expect(await js.run({ text: tricky, n: 4 })).toMatchObject({
+        echo: tricky,
+        n2: 8,
+        exists: false,
+      });
+      const bash = createSandbox({
+        name: 'bash.echo',
+        ...base,
+        language: 'bash',
+        code: 'echo="$text"; if [ -e /tmp/pwned ]; then exists=true; else exists=false; fi; whoami',
+        inputs: z.object({ text: z.string() }),
+        outputs: z.object({ echo: z.string(), exists: z.boolean() }),
+      });
+      expect(await bash.run({ text: tricky })).toMatchObject({
+        echo: tricky,
+        exists: false,
+        stdout: 'sandbox\n',
+      });
+    });
+
+    it('verbatim mode: the script reads /var/inputs and writes /var/outputs itself', async () => {
+      const sandbox = createSandbox({
+        name: 'py.verbatim',
+        ...base,
+        autoIo: false,
+        code: [
+          'import sys',
+          'text = open("/var/inputs/text", encoding="utf-8").read()',
+          'open("/var/outputs/length", "w").write(str(len(text)))',
+          'open("/var/outputs/args", "w").write(" ".join(sys.argv[1:]))',
+        ].join('\n'),
+        arguments: ['--flag', '$(nope)'],
+        inputs: z.object({ text: z.string() }),
+        outputs: z.object({ length: z.number().int(), args: z.string() }),
+      });
+      expect(await sandbox.run({ text: tricky })).toMatchObject({
+        length: [...tricky].length,
+        args: '--flag $(nope)',
+      });
+    });
+
+    it('command mode with files and folders in and out', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'sandbox-io-'));
+      await writeFile(join(dir, 'data.txt'), 'line1\nline2\n');
+      await mkdir(join(dir, 'tree', 'sub'), { recursive: true });
+      await writeFile(join(dir, 'tree', 'a.txt'), 'A');
+      await writeFile(join(dir, 'tree', 'sub', 'b.txt'), 'B');
+      const sandbox = createSandbox({
+        name: 'cmd.files',
+        ...base,
+        command: [
+          'bash',
+          '-c',
+          'wc -l < /var/inputs/data > /var/outputs/lines && mkdir /var/outputs/copy && cp -r /var/inputs/tree/. /var/outputs/copy/ && sort /var/inputs/data > /var/outputs/sorted && ! (echo tamper >> /var/inputs/data) 2>/dev/null',
+        ],
+        inputs: z.object({ data: fileRef(), tree: dirRef() }),
+        outputs: z.object({ lines: z.number().int(), sorted: fileRef(), copy: dirRef() }),
+      });
+      const out = await sandbox.run(
+        { data: { uri: join(dir, 'data.txt') }, tree: { uri: `file://${join(dir, 'tree')}` } },
+        { outputDir: join(dir, 'out') },
+      );
+      expect(out.lines).toBe(2);
+      expect(out.sorted.uri).toBe(join(dir, 'out', 'sorted'));
+      expect(await readFile(out.sorted.uri, 'utf8')).toBe('line1\nline2\n');
+      expect(await readFile(join(out.copy.uri, 'sub', 'b.txt'), 'utf8')).toBe('B');
+      expect(await readFile(join(dir, 'data.txt'), 'utf8')).toBe('line1\nline2\n');
+    });
+
+    it('names a missing output and an unparsable one, with the stderr tail', async () => {
+      const missing = createSandbox({
+        name: 'py.missing',
+        ...base,
+        code: 'import sys\nprint("diagnostic", file=sys.stderr)',
+        outputs: z.object({ answer: z.number() }),
+      });
+      const error = await missing.run({}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SandboxOutputError);
+      expect((error as SandboxOutputError).output).toBe('answer');
+      expect((error as Error).message).toMatch(/output "answer" is missing.*\n.*diagnostic/s);
+      const wrong = createSandbox({
+        name: 'py.wrong',
+        ...base,
+        code: 'answer = "not a number"',
+        outputs: z.object({ answer: z.number() }),
+      });
+      await expect(wrong.run({})).rejects.toThrow(
+        /output "answer" cannot be read as number: .*not a number/,
+      );
+      const invalid = createSandbox({
+        name: 'py.invalid',
+        ...base,
+        code: 'answer = -5',
+        outputs: z.object({ answer: z.number().positive() }),
+      });
+      await expect(invalid.run({})).rejects.toThrow(/output "answer" does not match its schema/);
+    });
+
+    it('raises SandboxExitError with the code and the stderr tail', async () => {
+      const sandbox = createSandbox({
+        name: 'py.exit',
+        ...base,
+        code: 'import sys\nprint("bad things", file=sys.stderr)\nsys.exit(3)',
+      });
+      const error = (await sandbox.run({}).catch((e: unknown) => e)) as SandboxExitError;
+      expect(error).toBeInstanceOf(SandboxExitError);
+      expect(error.result.exitCode).toBe(3);
+      expect(error.message).toMatch(/exited with code 3.*bad things/s);
+    });
+  });
+
+  describe('safe by default', () => {
+    it('runs as a non-root user with no capabilities, no-new-privileges and a read-only root', async () => {
+      const sandbox = createSandbox({
+        name: 'py.identity',
+        ...base,
+        command: [
+          'sh',
+          '-c',
+          'id -u; grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status; touch /usr/x 2>/dev/null && echo rootfs-writable || echo rootfs-readonly; touch /tmp/ok && echo tmp-writable',
+        ],
+      });
+      const { stdout } = await sandbox.run({});
+      expect(stdout).toMatch(/^1000\n/);
+      expect(stdout).toMatch(/CapEff:\s+0000000000000000/);
+      expect(stdout).toMatch(/CapBnd:\s+0000000000000000/);
+      expect(stdout).toMatch(/NoNewPrivs:\s+1/);
+      expect(stdout).toMatch(/rootfs-readonly\ntmp-writable/);
+    });
+
+    it('sets the container limits: memory with equal swap, CPU quota, pids, tmpfs sizes, no mounts', async () => {
+      let inspected: Docker.ContainerInspectInfo | undefined;
+      const sandbox = createSandbox({
+        name: 'py.inspect',
+        ...base,
+        resources: { memory: '128Mi', cpu: 0.5, pids: 100, tmpSize: '8Mi', outputsSize: '4Mi' },
+        command: ['sleep', '2'],
+      });
+      const run = sandbox.run({});
+      // Look at the container while it runs.
+      const deadline = Date.now() + 15_000;
+      while (!inspected && Date.now() < deadline) {
+        // Containers of earlier runs may still be on their way out: pick this run's by command.
+        const found = (
+          await testDocker.listContainers({
+            filters: { label: ['flyte.sandbox=1', `flyte.sandbox.owner-pid=${process.pid}`] },
+          })
+        ).find((c) => c.Command.endsWith('sleep 2'));
+        if (found) inspected = await testDocker.getContainer(found.Id).inspect();
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      await run;
+      const host = inspected?.HostConfig;
+      expect(host?.Memory).toBe(128 * 1024 * 1024);
+      expect(host?.MemorySwap).toBe(128 * 1024 * 1024);
+      expect(host?.NanoCpus).toBe(500_000_000);
+      expect(host?.PidsLimit).toBe(100);
+      expect(host?.CapDrop).toEqual(['ALL']);
+      expect(host?.SecurityOpt).toEqual(['no-new-privileges']);
+      expect(host?.ReadonlyRootfs).toBe(true);
+      expect(host?.NetworkMode).toBe('none');
+      expect(host?.Privileged).toBe(false);
+      expect(host?.Binds ?? []).toEqual([]);
+      expect(inspected?.Mounts).toEqual([]);
+      expect(host?.Tmpfs?.['/tmp']).toContain('size=8192k');
+      expect(host?.Tmpfs?.['/var/outputs']).toContain('size=4096k');
+      expect(inspected?.Config.User).toBe('1000:1000');
+    });
+
+    it('keeps a fork bomb inside the pids limit', async () => {
+      const sandbox = createSandbox({
+        name: 'py.forkbomb',
+        ...base,
+        resources: { pids: 64 },
+        timeout: 60_000,
+        code: [
+          'import os, signal, time',
+          'pids = []',
+          'try:',
+          '    while True:',
+          '        pid = os.fork()',
+          '        if pid == 0:',
+          '            time.sleep(30)',
+          '            os._exit(0)',
+          '        pids.append(pid)',
+          'except OSError as error:',
+          '    refused = type(error).__name__',
+          'children = len(pids)',
+          'for pid in pids:',
+          '    os.kill(pid, signal.SIGKILL)',
+          '    os.waitpid(pid, 0)',
+        ].join('\n'),
+        outputs: z.object({ children: z.number().int(), refused: z.string() }),
+      });
+      const out = await sandbox.run({});
+      expect(out.refused).toBe('BlockingIOError');
+      expect(out.children).toBeGreaterThan(10);
+      expect(out.children).toBeLessThan(64);
+    });
+
+    it('has no network: an egress attempt fails; network "host" is an explicit opt-in', async () => {
+      const probe = [
+        'import socket',
+        'try:',
+        '    socket.create_connection(("192.0.2.1", 80), timeout=3)',
+        '    outcome = "connected"',
+        'except OSError as error:',
+        '    outcome = type(error).__name__ + ": " + str(error)',
+        'interfaces = sorted(n for _, n in socket.if_nameindex())',
+      ].join('\n');
+      const outputs = z.object({ outcome: z.string(), interfaces: z.array(z.string()) });
+      const none = createSandbox({ name: 'py.net', ...base, code: probe, outputs });
+      const closed = await none.run({});
+      expect(closed.outcome).toMatch(/unreachable/i);
+      expect(closed.interfaces).toEqual(['lo']);
+      const host = createSandbox({
+        name: 'py.nethost',
+        ...base,
+        network: 'host',
+        code: 'import socket\ninterfaces = sorted(n for _, n in socket.if_nameindex())',
+        outputs: z.object({ interfaces: z.array(z.string()) }),
+      });
+      expect((await host.run({})).interfaces.length).toBeGreaterThan(1);
+    });
+
+    it('gives secrets to the process only, masked in output and errors, absent from the template', async () => {
+      const secret = 's3cr3t-Value-42';
+      const sandbox = createSandbox({
+        name: 'py.secret',
+        ...base,
+        secrets: { API_TOKEN: secret },
+        env: { PLAIN: 'visible' },
+        code: 'import os, sys\nseen = len(os.environ["API_TOKEN"]) == 15\nprint("token:", os.environ["API_TOKEN"], os.environ["PLAIN"])\nprint(os.environ["API_TOKEN"], file=sys.stderr)',
+        outputs: z.object({ seen: z.boolean() }),
+      });
+      const lines: string[] = [];
+      const out = await sandbox.run({}, { onOutput: (_stream, text) => lines.push(text) });
+      expect(out.seen).toBe(true);
+      expect(out.stdout).toBe('token: *** visible\n');
+      expect(out.stderr).toBe('***\n');
+      expect(lines.join('')).not.toContain(secret);
+      const failing = createSandbox({
+        name: 'py.secretfail',
+        ...base,
+        secrets: { API_TOKEN: secret },
+        code: 'import os\nraise SystemExit("leaked " + os.environ["API_TOKEN"])',
+      });
+      const error = (await failing.run({}).catch((e: unknown) => e)) as SandboxExitError;
+      expect(error).toBeInstanceOf(SandboxExitError);
+      expect(error.message).toContain('leaked ***');
+      expect(JSON.stringify({ ...error, message: error.message })).not.toContain(secret);
+      const template = sandbox.toTaskTemplate({ project: 'p', domain: 'd', version: 'v1' });
+      expect(
+        JSON.stringify(template, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      ).not.toContain(secret);
+    });
+  });
+
+  it('keeps secret values out of the container configuration and the input folder', async () => {
+    const secret = 'multi\nline "secret" $(x) ✓';
+    const sandbox = createSandbox({
+      name: 'py.secretconfig',
+      ...base,
+      secrets: { API_TOKEN: secret },
+      code: 'import os, time\nseen = os.environ["API_TOKEN"]\nfiles_left = os.path.exists("/var/inputs/.flyte-secrets")\ntime.sleep(1.5) # secret-config-test',
+      outputs: z.object({ seen: z.string(), files_left: z.boolean() }),
+    });
+    const run = sandbox.run({});
+    let config = '';
+    const deadline = Date.now() + 15_000;
+    while (!config && Date.now() < deadline) {
+      const found = (
+        await testDocker.listContainers({
+          filters: { label: ['flyte.sandbox=1', `flyte.sandbox.owner-pid=${process.pid}`] },
+        })
+      ).find((c) => c.Command.includes('secret-config-test'));
+      if (found) config = JSON.stringify(await testDocker.getContainer(found.Id).inspect());
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    const out = await run;
+    expect(config).toContain('API_TOKEN');
+    expect(config).not.toContain('line \\"secret\\"');
+    expect(out.files_left).toBe(false);
+    // The value arrives intact (no shell parsing), but is masked in the report.
+    expect(out.seen).toBe(secret);
+  });
+
+  describe('limits on the host side', () => {
+    it('kills and removes the container on timeout', async () => {
+      const sandbox = createSandbox({
+        name: 'py.slow',
+        ...base,
+        timeout: 1500,
+        code: 'import time\nprint("started", flush=True)\ntime.sleep(60)',
+      });
+      const started = Date.now();
+      const error = (await sandbox.run({}).catch((e: unknown) => e)) as SandboxTimeoutError;
+      expect(error).toBeInstanceOf(SandboxTimeoutError);
+      expect(error.result.timedOut).toBe(true);
+      expect(error.result.stdout).toBe('started\n');
+      expect(Date.now() - started).toBeLessThan(15_000);
+      await expectNoContainersLeft();
+    });
+
+    it('kills and removes the container when the AbortSignal fires', async () => {
+      const sandbox = createSandbox({
+        name: 'py.abort',
+        ...base,
+        code: 'import time\ntime.sleep(60)',
+      });
+      const controller = new AbortController();
+      const lines: string[] = [];
+      const run = sandbox.run(
+        {},
+        { signal: controller.signal, onOutput: (_s, t) => lines.push(t) },
+      );
+      setTimeout(() => controller.abort(new Error('user cancelled')), 1500);
+      const error = await run.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SandboxAbortedError);
+      expect((error as Error).cause).toEqual(new Error('user cancelled'));
+      await expectNoContainersLeft();
+    });
+
+    it('caps a flood of output, keeping head and tail, and streams it to onOutput', async () => {
+      const sandbox = createSandbox({
+        name: 'py.flood',
+        ...base,
+        outputCap: 64 * 1024,
+        code: 'import sys\nprint("FIRST")\nfor i in range(200000):\n    print("x" * 50)\nprint("LAST")',
+      });
+      let streamed = 0;
+      const out = await sandbox.run(
+        {},
+        {
+          onOutput: (_s, text) => {
+            streamed += text.length;
+          },
+        },
+      );
+      expect(out.truncated).toBe(true);
+      expect(out.stdout.startsWith('FIRST\n')).toBe(true);
+      expect(out.stdout.endsWith('LAST\n')).toBe(true);
+      expect(out.stdout).toContain('output truncated');
+      expect(out.stdout.length).toBeLessThan(70 * 1024);
+      expect(streamed).toBeGreaterThan(10_000_000);
+    });
+
+    it('caps output files', async () => {
+      const sandbox = createSandbox({
+        name: 'py.bigfile',
+        ...base,
+        resources: { outputsSize: '1Mi' },
+        autoIo: false,
+        code: 'open("/var/outputs/blob", "w").write("y" * 4 * 1024 * 1024)',
+        outputs: z.object({ blob: z.string() }),
+      });
+      const error = (await sandbox.run({}).catch((e: unknown) => e)) as SandboxExitError;
+      expect(error).toBeInstanceOf(SandboxExitError);
+      expect(error.message).toMatch(/No space left on device/);
+    });
+
+    it('reports OOM', async () => {
+      const sandbox = createSandbox({
+        name: 'py.oom',
+        ...base,
+        resources: { memory: '64Mi' },
+        code: 'x = bytearray(512 * 1024 * 1024)',
+      });
+      const error = (await sandbox.run({}).catch((e: unknown) => e)) as SandboxExitError;
+      expect(error).toBeInstanceOf(SandboxExitError);
+      expect(error.result.oomKilled).toBe(true);
+      expect(error.message).toMatch(/ran out of memory/);
+    });
+
+    it('raises DockerUnavailableError naming the socket when no engine answers', async () => {
+      const sandbox = createSandbox({
+        name: 'py.nodocker',
+        ...base,
+        code: 'pass',
+        docker: new Docker({ socketPath: '/nonexistent/docker.sock' }),
+      });
+      const previous = process.env.DOCKER_HOST;
+      process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+      try {
+        const error = await sandbox.run({}).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DockerUnavailableError);
+        expect((error as Error).message).toMatch(
+          /unix:\/\/\/nonexistent\/docker.sock.*Start Docker/s,
+        );
+      } finally {
+        if (previous === undefined) delete process.env.DOCKER_HOST;
+        else process.env.DOCKER_HOST = previous;
+      }
+    });
+  });
+});

@@ -1,0 +1,858 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AnyObjectSchema,
+  captureDefinitionSite,
+  createTaskTemplate,
+  type DefinitionSite,
+  FlyteError,
+  type TaskDefinition,
+  type TaskInterface,
+  type TaskRunOptions,
+  type TaskTemplateContext,
+  typedInterfaceOf,
+} from '@flyte/idl';
+import {
+  DataLoadingConfig_LiteralMapFormat,
+  Resources_ResourceName,
+  Secret_MountType,
+  type TaskTemplate,
+} from '@flyte/idl/core';
+import type Docker from 'dockerode';
+import { z } from 'zod';
+import { CappedOutput, LineSplitter, maskSecrets, tailOf } from './capped-output';
+import { ConcurrencyLimit } from './concurrency-limit';
+import { createDockerClient, ensureDockerReachable } from './docker-client';
+import {
+  InvalidSandboxOptionsError,
+  SandboxAbortedError,
+  SandboxExitError,
+  SandboxInputError,
+  SandboxOutputError,
+  SandboxTimeoutError,
+} from './errors';
+import { DEFAULT_BASE_IMAGE, type ImageSpec, resolveImage } from './image-builder';
+import {
+  type ArchiveEntry,
+  type CollectedOutputs,
+  collectOutputs,
+  decodeOutput,
+  inputEntries,
+  OutputTooLargeError,
+  packArchive,
+} from './io-files';
+import { isIoName, manifestOf } from './io-kinds';
+import { programArgv, type SandboxLanguage, type SandboxProgram, wrapRun } from './programs';
+import { reapOnce } from './reaper';
+import { MarkerScanner, RunFrameSplitter } from './run-frame';
+import type { SandboxRunResult } from './run-result';
+import {
+  type AttachedRun,
+  type ContainerSpec,
+  prepareAttached,
+  removeContainer,
+} from './sandbox-container';
+import { WarmPool } from './warm-pool';
+
+/** A container ready for one run, with the marker its run script ends the program output with. */
+interface PreparedRun extends AttachedRun {
+  readonly marker: string;
+  /** Whether its run script waits for `go` and an input archive on stdin. */
+  readonly unpack: boolean;
+}
+
+const GO_LINE = Buffer.from('go\n');
+// An empty tar archive: two zero blocks.
+const EMPTY_TAR = Buffer.alloc(1024);
+
+/** Resource limits of each run; every one has a safe default. */
+export interface SandboxResources {
+  /** CPU cores, fractions allowed (default 1). */
+  cpu?: number;
+  /** Memory limit as bytes or `"512Mi"`, `"1Gi"`, `"256m"` (default 512 MiB); swap is disabled. */
+  memory?: number | string;
+  /** Most processes and threads at once (default 256). */
+  pids?: number;
+  /** Size of the writable /tmp (default 64 MiB). */
+  tmpSize?: number | string;
+  /** Size of /var/outputs, and so the cap on all output files together (default 64 MiB). */
+  outputsSize?: number | string;
+  /** Size of /var/inputs (default 256 MiB). */
+  inputsSize?: number | string;
+}
+
+/** A secret: a value only the code sees, as an environment variable. */
+export type SandboxSecret = string;
+
+/** Options of a warm pool (see {@link CreateSandboxOptions.pool}). */
+export interface SandboxPoolOptions {
+  /** How many started containers to keep ready. */
+  size: number;
+}
+
+/** Everything {@link createSandbox} accepts. */
+export interface CreateSandboxOptions<I extends AnyObjectSchema, O extends AnyObjectSchema> {
+  /** Task name, unique within a project (for example `"stats.double"`). */
+  name: string;
+  /** Source code to run (code mode or, with `autoIo: false`, verbatim mode). */
+  code?: string;
+  /** A command to run instead of code (command mode): program and its fixed arguments. */
+  command?: readonly string[];
+  /** More arguments, appended to `command` (command mode) or passed to a verbatim script. */
+  arguments?: readonly string[];
+  /** Inputs, as a zod object (default: none). */
+  inputs?: I;
+  /** Outputs, as a zod object (default: none). */
+  outputs?: O;
+  /** Language of `code` (default `"python"`). */
+  language?: SandboxLanguage;
+  /**
+   * Code mode (true, the default): inputs are variables, outputs are read from variables of
+   * the same names. Verbatim mode (false): the script reads /var/inputs/<name> and writes
+   * /var/outputs/<name> itself.
+   */
+  autoIo?: boolean;
+  /** pip packages (python) or npm packages (javascript); a local path is copied in. */
+  packages?: readonly string[];
+  /** Debian packages installed with apt. */
+  systemPackages?: readonly string[];
+  /** Shell commands run as root at the end of the image build. */
+  additionalCommands?: readonly string[];
+  /** A ready image to run as is (no build); excludes the three options above. */
+  image?: string;
+  /** Image the build starts from (default `FLYTE_SANDBOX_BASE_IMAGE` or `python:3.12-slim`). */
+  baseImage?: string;
+  /** Limits of each run. */
+  resources?: SandboxResources;
+  /** Wall-clock limit of a run in milliseconds (default 5 minutes). */
+  timeout?: number;
+  /** Environment variables of the code (visible in the task template: no secrets here). */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * Secrets, by environment variable name. The code sees them as environment variables; they
+   * are masked (`***`) in stdout, stderr and errors, and never written into the template.
+   */
+  secrets?: Readonly<Record<string, SandboxSecret>>;
+  /**
+   * `"none"` (the default): no network at all. `"host"`: the host's network, an explicit
+   * opt-in for code you trust to reach the network.
+   */
+  network?: 'none' | 'host';
+  /** Keep started containers ready, so a run skips container creation. */
+  pool?: SandboxPoolOptions;
+  /** Most runs at once; more wait in a queue (default: the number of CPU cores). */
+  concurrency?: number;
+  /** Cap on each of stdout and stderr kept in memory, in bytes (default 1 MiB). */
+  outputCap?: number;
+  /** Whether a missing base image may be pulled from its registry (default true). */
+  pullBaseImage?: boolean;
+  /** The Docker client to use (default: `DOCKER_HOST` or the local socket). */
+  docker?: Docker;
+}
+
+/** Options of {@link CodeSandbox.run}. */
+export interface SandboxRunOptions extends TaskRunOptions {
+  /** Receives stdout and stderr while the code runs, whole lines at a time, secrets masked. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** Where file and folder outputs are written (default: a new folder in the OS temp dir). */
+  outputDir?: string;
+  /** Receives image build output, when the run has to build the image first. */
+  onBuildProgress?: (line: string) => void;
+}
+
+/** Options of {@link CodeSandbox.build}. */
+export interface SandboxBuildOptions {
+  onProgress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** What a run resolves to: the typed outputs and how the run went. */
+export type SandboxRunOutput<O extends AnyObjectSchema> = z.output<O> & SandboxRunResult;
+
+/** A code sandbox: a {@link TaskDefinition} that runs code in a throwaway container. */
+export interface CodeSandbox<I extends AnyObjectSchema, O extends AnyObjectSchema>
+  extends TaskDefinition<I, O> {
+  /**
+   * Runs the code once in a fresh container. Resolves to the outputs and the run report.
+   *
+   * @throws SandboxExitError (non-zero exit, OOM), SandboxTimeoutError, SandboxAbortedError,
+   * SandboxOutputError, SandboxInputError, DockerUnavailableError, and the build errors.
+   */
+  run(inputs: z.input<I>, options?: SandboxRunOptions): Promise<SandboxRunOutput<O>>;
+  /** Builds (or finds) the image; returns its name. A later run does not build again. */
+  build(options?: SandboxBuildOptions): Promise<string>;
+  /** Builds the image and starts the warm pool (a no-op without `pool`). */
+  warmUp(options?: SandboxBuildOptions): Promise<void>;
+  /**
+   * Removes the pool's idle containers and waits until the containers of finished runs are
+   * removed (a run starts removing its container when it ends, without making the caller wait).
+   * Runs in progress finish normally.
+   */
+  close(): Promise<void>;
+}
+
+const RESULT_FIELDS = [
+  'exitCode',
+  'stdout',
+  'stderr',
+  'durationMs',
+  'oomKilled',
+  'timedOut',
+  'truncated',
+];
+const MiB = 1024 * 1024;
+const MAX_CODE_BYTES = 100 * 1024;
+
+/** Parses `512Mi`, `1Gi`, `256m`, `1g`, `2048k` or a number of bytes. */
+export function parseByteSize(value: number | string, what: string): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.floor(value);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?\s*$/i.exec(String(value));
+  if (!match?.[1]) {
+    throw new Error(
+      `${what} is ${JSON.stringify(value)}; give a number of bytes or a size like "512Mi", "1Gi" or "256m".`,
+    );
+  }
+  const unit = (match[2] ?? '').toLowerCase().replace('i', '');
+  const power = { '': 0, k: 1, m: 2, g: 3, t: 4 }[unit] ?? 0;
+  return Math.floor(Number(match[1]) * 1024 ** power);
+}
+
+function validate<I extends AnyObjectSchema, O extends AnyObjectSchema>(
+  options: CreateSandboxOptions<I, O>,
+) {
+  const sandbox = options.name;
+  const fail = (option: string, message: string, value?: unknown): never => {
+    throw new InvalidSandboxOptionsError(`Sandbox "${sandbox}": ${message}`, {
+      sandbox,
+      option,
+      ...(value === undefined ? {} : { value }),
+    });
+  };
+  if (!options.name?.trim()) fail('name', 'name must not be empty.');
+  if ((options.code === undefined) === (options.command === undefined)) {
+    fail('code', 'give exactly one of `code` (code or verbatim mode) or `command` (command mode).');
+  }
+  if (options.command?.length === 0) fail('command', '`command` must name a program.');
+  if (options.code !== undefined && Buffer.byteLength(options.code) > MAX_CODE_BYTES) {
+    fail(
+      'code',
+      `code is ${Buffer.byteLength(options.code)} bytes; the limit is ${MAX_CODE_BYTES}. Put large programs in a package or the image.`,
+    );
+  }
+  const language = options.language ?? 'python';
+  if (!['python', 'javascript', 'bash'].includes(language)) {
+    fail(
+      'language',
+      `language ${JSON.stringify(language)} is not one of python, javascript, bash.`,
+      language,
+    );
+  }
+  const autoIo = options.command === undefined && options.autoIo !== false;
+  if (autoIo && options.arguments?.length) {
+    fail(
+      'arguments',
+      '`arguments` go to a command or a verbatim script (autoIo: false), not to code mode.',
+    );
+  }
+  if (
+    options.image &&
+    (options.packages?.length ||
+      options.systemPackages?.length ||
+      options.additionalCommands?.length ||
+      options.baseImage)
+  ) {
+    fail(
+      'image',
+      '`image` is used as is; it cannot be combined with packages, systemPackages, additionalCommands or baseImage.',
+    );
+  }
+  for (const [stage, schema] of [
+    ['inputs', options.inputs],
+    ['outputs', options.outputs],
+  ] as const) {
+    for (const name of Object.keys(schema?.shape ?? {})) {
+      if (!isIoName(name))
+        fail(
+          stage,
+          `${stage} name ${JSON.stringify(name)} must be an identifier (letters, digits, _), since it is a file name and a variable.`,
+          name,
+        );
+      if (stage === 'outputs' && RESULT_FIELDS.includes(name))
+        fail(stage, `output name "${name}" is reserved for the run report; rename it.`, name);
+    }
+  }
+  for (const name of [...Object.keys(options.env ?? {}), ...Object.keys(options.secrets ?? {})]) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      fail('env', `environment variable name ${JSON.stringify(name)} is not valid.`, name);
+  }
+  if (options.network && options.network !== 'none' && options.network !== 'host') {
+    fail(
+      'network',
+      `network ${JSON.stringify(options.network)} is not "none" or "host".`,
+      options.network,
+    );
+  }
+  if (options.pool && !(Number.isInteger(options.pool.size) && options.pool.size >= 0)) {
+    fail(
+      'pool',
+      `pool.size must be a whole number >= 0, not ${options.pool.size}.`,
+      options.pool.size,
+    );
+  }
+  if (options.timeout !== undefined && !(options.timeout > 0))
+    fail('timeout', `timeout must be > 0 ms, not ${options.timeout}.`, options.timeout);
+  const resources = options.resources ?? {};
+  const size = (value: number | string | undefined, fallback: number, option: string) => {
+    try {
+      return value === undefined ? fallback : parseByteSize(value, option);
+    } catch (error) {
+      return fail(option, (error as Error).message, value);
+    }
+  };
+  const cpu = resources.cpu ?? 1;
+  if (!(cpu > 0)) fail('resources.cpu', `resources.cpu must be > 0, not ${cpu}.`, cpu);
+  const pids = resources.pids ?? 256;
+  if (!(Number.isInteger(pids) && pids >= 8))
+    fail('resources.pids', `resources.pids must be a whole number >= 8, not ${pids}.`, pids);
+  return {
+    language,
+    autoIo,
+    memoryBytes: size(resources.memory, 512 * MiB, 'resources.memory'),
+    tmpBytes: size(resources.tmpSize, 64 * MiB, 'resources.tmpSize'),
+    outputsBytes: size(resources.outputsSize, 64 * MiB, 'resources.outputsSize'),
+    inputsBytes: size(resources.inputsSize, 256 * MiB, 'resources.inputsSize'),
+    cpu,
+    pids,
+  };
+}
+
+/**
+ * Creates a code sandbox: code (python, javascript or bash) or a command that runs in a fresh,
+ * locked-down Docker container per run, with typed inputs and outputs passed as files.
+ *
+ * Safe by default: a non-root user, all capabilities dropped, no-new-privileges, a read-only
+ * root filesystem with small tmpfs mounts for /tmp and /var/outputs, memory (no swap), CPU
+ * and pids limits, no network, no host paths and no Docker socket inside, a wall-clock
+ * timeout, and capped output.
+ *
+ * @example
+ * const double = createSandbox({
+ *   name: 'math.double',
+ *   code: 'result = x * 2',
+ *   inputs: z.object({ x: z.number().int() }),
+ *   outputs: z.object({ result: z.number().int() }),
+ *   baseImage: 'flyte-sandbox/base:bookworm',
+ * });
+ * const { result } = await double.run({ x: 21 }); // 42
+ */
+export function createSandbox<
+  I extends AnyObjectSchema = z.ZodObject<Record<string, never>>,
+  O extends AnyObjectSchema = z.ZodObject<Record<string, never>>,
+>(options: CreateSandboxOptions<I, O>): CodeSandbox<I, O> {
+  const checked = validate(options);
+  const definedAt: DefinitionSite | undefined = captureDefinitionSite(createSandbox);
+  const inputsSchema = (options.inputs ?? z.object({})) as I;
+  const outputsSchema = (options.outputs ?? z.object({})) as O;
+  const iface: TaskInterface<I, O> = { inputs: inputsSchema, outputs: outputsSchema };
+  typedInterfaceOf(iface);
+  const manifest = {
+    inputs: manifestOf(inputsSchema, 'inputs'),
+    outputs: manifestOf(outputsSchema, 'outputs'),
+  };
+  const program: SandboxProgram =
+    options.command !== undefined
+      ? { mode: 'command', command: [...options.command, ...(options.arguments ?? [])] }
+      : {
+          mode: 'code',
+          language: checked.language,
+          code: options.code ?? '',
+          autoIo: checked.autoIo,
+        };
+  const argv = [
+    ...programArgv(program, manifest),
+    ...(program.mode === 'code' && !program.autoIo
+      ? verbatimArguments(checked.language, options.arguments ?? [])
+      : []),
+  ];
+  const timeoutMs = options.timeout ?? 5 * 60_000;
+  const secrets = Object.values(options.secrets ?? {}).filter((s) => s.length > 0);
+  const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  // Secrets travel in the input archive, not in the container's configuration (which
+  // `docker inspect` shows); the run script exports them and deletes the files first.
+  const secretEntries: ArchiveEntry[] = Object.entries(options.secrets ?? {}).map(
+    ([name, value]) => ({
+      name: `inputs/.flyte-secrets/${name}`,
+      data: Buffer.from(value),
+      mode: 0o400,
+    }),
+  );
+  const imageSpec: ImageSpec | undefined = options.image
+    ? undefined
+    : {
+        baseImage: options.baseImage ?? process.env.FLYTE_SANDBOX_BASE_IMAGE ?? DEFAULT_BASE_IMAGE,
+        language: checked.language,
+        systemPackages: options.systemPackages ?? [],
+        packages: options.packages ?? [],
+        additionalCommands: options.additionalCommands ?? [],
+      };
+  const limit = new ConcurrencyLimit(Math.max(1, options.concurrency ?? cpus().length));
+  let docker: Docker | undefined = options.docker;
+  let builtImage: string | undefined = options.image;
+  let imagePromise: Promise<string> | undefined;
+  let pool: WarmPool<PreparedRun> | undefined;
+  let closed = false;
+  const pendingRemovals = new Set<Promise<void>>();
+  const trackRemoval = (container: Docker.Container) => {
+    const removal: Promise<void> = removeContainer(container)
+      .catch(() => undefined)
+      .finally(() => pendingRemovals.delete(removal));
+    pendingRemovals.add(removal);
+  };
+
+  const client = async () => {
+    docker ??= createDockerClient();
+    await ensureDockerReachable(docker);
+    await reapOnce(docker);
+    return docker;
+  };
+
+  const image = async (build: SandboxBuildOptions | undefined): Promise<string> => {
+    if (options.image) return options.image;
+    const spec = imageSpec as ImageSpec;
+    const d = await client();
+    imagePromise ??= resolveImage(d, spec, {
+      onProgress: (line) => build?.onProgress?.(line),
+      pullBaseImage: options.pullBaseImage ?? true,
+    }).then(
+      (name) => {
+        builtImage = name;
+        return name;
+      },
+      (error: unknown) => {
+        imagePromise = undefined;
+        throw error;
+      },
+    );
+    if (!build?.signal) return imagePromise;
+    const signal = build.signal;
+    signal.throwIfAborted();
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        imagePromise,
+        new Promise<never>((_, reject) => {
+          onAbort = () => reject(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  };
+
+  const containerSpec = (img: string): ContainerSpec => ({
+    image: img,
+    memoryBytes: checked.memoryBytes,
+    cpus: checked.cpu,
+    pids: checked.pids,
+    tmpBytes: checked.tmpBytes,
+    outputsBytes: checked.outputsBytes,
+    inputsBytes: checked.inputsBytes,
+    network: options.network ?? 'none',
+    user: '1000:1000',
+  });
+
+  const collect = Object.keys(manifest.outputs).length > 0;
+  // The container of one run: its main process is the run script, waiting (when `unpack`) for
+  // `go` and the input archive on stdin. Warm-pool containers are these, made ahead of time.
+  const prepareRun = async (
+    d: Docker,
+    img: string,
+    unpack: boolean,
+    onCreated?: (container: Docker.Container) => void,
+  ): Promise<PreparedRun> => {
+    const marker = `--flyte-sandbox-end-${randomUUID()}--`;
+    const attached = await prepareAttached(
+      d,
+      containerSpec(img),
+      {
+        argv: wrapRun(argv, { marker, unpack, collect }),
+        env,
+        stdin: unpack ? EMPTY_TAR : undefined,
+      },
+      randomUUID(),
+      onCreated,
+    );
+    return { container: attached.container, run: attached.run, marker, unpack };
+  };
+
+  const ensurePool = async (img: string) => {
+    if (!options.pool?.size || closed) return undefined;
+    if (!pool) {
+      // Warm containers wait for their run: they live up to 6 hours, then are replaced.
+      const d = await client();
+      pool = new WarmPool(() => prepareRun(d, img, true), options.pool.size);
+      pool.fill();
+    }
+    return pool;
+  };
+
+  const sandbox: CodeSandbox<I, O> = {
+    name: options.name,
+    taskType: 'sandbox-code',
+    taskTypeVersion: 1,
+    interface: iface,
+    definedAt,
+
+    async build(buildOptions = {}) {
+      return image(buildOptions);
+    },
+
+    async warmUp(buildOptions = {}) {
+      const p = await ensurePool(await image(buildOptions));
+      await p?.ready();
+    },
+
+    async close() {
+      closed = true;
+      await pool?.close();
+      await Promise.all([...pendingRemovals]);
+    },
+
+    async run(inputs, runOptions = {}) {
+      const signal = runOptions.signal;
+      signal?.throwIfAborted();
+      const parsed = inputsSchema.safeParse(inputs);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map(
+          (i) => `${['inputs', ...i.path.map(String)].join('.')}: ${i.message}`,
+        );
+        throw new SandboxInputError(
+          `Sandbox "${options.name}" got invalid inputs: ${issues.join('; ')}. Pass values that match the inputs schema.`,
+          { sandbox: options.name, input: String(parsed.error.issues[0]?.path[0] ?? '') },
+          parsed.error,
+        );
+      }
+      const entries = await inputEntries(
+        options.name,
+        manifest.inputs,
+        parsed.data as Record<string, unknown>,
+      );
+      entries.push(...secretEntries);
+      const archive = entries.length ? await packArchive(entries) : undefined;
+      const img = await image({
+        ...(runOptions.onBuildProgress ? { onProgress: runOptions.onBuildProgress } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      const d = await client();
+      const release = await limit.acquire(signal);
+      let container: Docker.Container | undefined;
+      try {
+        return await runIn(d, img, archive, runOptions, (c) => {
+          container = c;
+        });
+      } finally {
+        // Removal starts here and is not awaited, so the result is not delayed by it; close()
+        // waits for pending removals, and the reaper catches any a killed process left.
+        if (container) trackRemoval(container);
+        release();
+      }
+    },
+    toTaskTemplate(context: TaskTemplateContext): TaskTemplate {
+      const templateImage =
+        builtImage ??
+        (imageSpec &&
+        !imageSpec.packages.length &&
+        !imageSpec.systemPackages.length &&
+        !imageSpec.additionalCommands.length
+          ? imageSpec.baseImage
+          : undefined);
+      if (!templateImage) {
+        throw new FlyteError(
+          'image_not_built',
+          `Sandbox "${options.name}": its image is built from packages; call \`await sandbox.build()\` before toTaskTemplate() so the template can name the image (and push that image where the cluster can pull it).`,
+          { details: { sandbox: options.name } },
+        );
+      }
+      const [command, ...args] = argv;
+      return createTaskTemplate(this, context, {
+        container: {
+          image: templateImage,
+          command: command === undefined ? [] : [command],
+          args,
+          env: Object.entries(options.env ?? {}).map(([key, value]) => ({ key, value })),
+          resources: {
+            requests: [
+              { name: Resources_ResourceName.CPU, value: String(checked.cpu) },
+              { name: Resources_ResourceName.MEMORY, value: String(checked.memoryBytes) },
+            ],
+            limits: [
+              { name: Resources_ResourceName.CPU, value: String(checked.cpu) },
+              { name: Resources_ResourceName.MEMORY, value: String(checked.memoryBytes) },
+            ],
+          },
+          dataConfig: {
+            enabled: true,
+            inputPath: '/var/inputs',
+            outputPath: '/var/outputs',
+            format: DataLoadingConfig_LiteralMapFormat.JSON,
+          },
+        },
+        metadata: { timeout: { seconds: BigInt(Math.ceil(timeoutMs / 1000)) } },
+        custom: {
+          mode: program.mode === 'command' ? 'command' : checked.autoIo ? 'code' : 'verbatim',
+          ...(program.mode === 'code' ? { language: checked.language } : {}),
+          network: options.network ?? 'none',
+          pids: checked.pids,
+        },
+        // Only the names of secrets: their values never leave this process except into the run.
+        ...(options.secrets && Object.keys(options.secrets).length
+          ? {
+              securityContext: {
+                secrets: Object.keys(options.secrets).map((key) => ({
+                  key,
+                  envVar: key,
+                  mountRequirement: Secret_MountType.ENV_VAR,
+                })),
+              },
+            }
+          : {}),
+      });
+    },
+  };
+
+  async function runIn(
+    d: Docker,
+    img: string,
+    archive: Buffer | undefined,
+    runOptions: SandboxRunOptions,
+    onContainer: (container: Docker.Container) => void,
+  ): Promise<SandboxRunOutput<O>> {
+    const cap = options.outputCap ?? MiB;
+    const stdout = new CappedOutput(cap);
+    const stderr = new CappedOutput(cap);
+    const onOutput = runOptions.onOutput;
+    const lines = onOutput
+      ? {
+          stdout: new LineSplitter((text) => onOutput('stdout', text), secrets),
+          stderr: new LineSplitter((text) => onOutput('stderr', text), secrets),
+        }
+      : undefined;
+    let current: Docker.Container | undefined;
+    let stopped: 'timeout' | 'abort' | undefined;
+    // Resolves on timeout or abort, so no wait below outlives them (even a hung Docker call).
+    let markStopped: () => void = () => undefined;
+    const whenStopped = new Promise<undefined>((resolve) => {
+      markStopped = () => resolve(undefined);
+    });
+    const stop = (why: 'timeout' | 'abort') => {
+      if (stopped) return;
+      stopped = why;
+      markStopped();
+      // Removing the container ends the stream and every process in it.
+      if (current) removeContainer(current).catch(() => undefined);
+    };
+    const setContainer = (container: Docker.Container) => {
+      current = container;
+      onContainer(container);
+      if (stopped) removeContainer(container).catch(() => undefined);
+    };
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    const onAbort = () => stop('abort');
+    runOptions.signal?.addEventListener('abort', onAbort, { once: true });
+    const startedAt = performance.now();
+    let endedAt: number | undefined;
+    const report = (exitCode: number, oomKilled: boolean): SandboxRunResult => ({
+      exitCode,
+      stdout: maskSecrets(stdout.text(), secrets),
+      stderr: maskSecrets(stderr.text(), secrets),
+      durationMs: Math.round((endedAt ?? performance.now()) - startedAt),
+      oomKilled,
+      timedOut: stopped === 'timeout',
+      truncated: stdout.truncated || stderr.truncated,
+    });
+    let frame: RunFrameSplitter | undefined;
+    try {
+      try {
+        const warm = await ensurePool(img);
+        // A container that arrives after a stop is removed by setContainer.
+        const preparing = warm
+          ? warm.take().then((taken) => {
+              setContainer(taken.container);
+              return taken;
+            })
+          : prepareRun(d, img, archive !== undefined, setContainer);
+        preparing.catch(() => undefined);
+        const prepared = await Promise.race([preparing, whenStopped]);
+        if (!prepared) throw new Error('stopped before the container started');
+        const splitter = new RunFrameSplitter(prepared.marker, (chunk) => {
+          stdout.push(chunk);
+          lines?.stdout.push(chunk);
+        });
+        frame = splitter;
+        let stderrEnded: () => void = () => undefined;
+        const stderrDone = new Promise<void>((resolve) => {
+          stderrEnded = resolve;
+        });
+        const stderrScanner = new MarkerScanner(Buffer.from(prepared.marker), (chunk) => {
+          stderr.push(chunk);
+          lines?.stderr.push(chunk);
+        });
+        const stdin = prepared.unpack ? Buffer.concat([GO_LINE, archive ?? EMPTY_TAR]) : undefined;
+        const streamed = prepared.run(stdin, {
+          onStdout: (chunk) => splitter.push(chunk),
+          onStderr: (chunk) => {
+            if (stderrScanner.found) return;
+            if (stderrScanner.push(chunk) !== undefined) stderrEnded();
+          },
+        });
+        // The run is over when both markers arrived (the container may still be exiting) or,
+        // if it was killed, when its stream ends.
+        streamed.catch(() => undefined);
+        await Promise.race([
+          streamed.finally(() => stderrScanner.flush()),
+          Promise.all([splitter.done, stderrDone]),
+          whenStopped,
+        ]);
+      } catch (error) {
+        if (!stopped) throw error;
+      }
+      endedAt = performance.now();
+      frame?.end();
+      lines?.stdout.flush();
+      lines?.stderr.flush();
+      checkStopped(stopped, report(frame?.status?.exitCode ?? -1, false), runOptions.signal);
+      const status = frame?.status;
+      if (!frame || !status) {
+        throw new SandboxExitError(
+          `Sandbox "${options.name}" ended without reporting an exit code (its container was killed, or the image lacks \`sh\`). stderr (tail):\n${tailOf(report(-1, false).stderr)}`,
+          report(-1, false),
+        );
+      }
+      const oomKilled = status.oomKills > 0;
+      const result = report(status.exitCode, oomKilled);
+      if (status.exitCode !== 0) {
+        const why = oomKilled
+          ? `ran out of memory (limit ${checked.memoryBytes} bytes) and was killed; raise resources.memory or use less memory`
+          : status.exitCode === 125 && archive
+            ? 'could not unpack its inputs (the image needs `sh` and `tar`)'
+            : `exited with code ${status.exitCode}`;
+        throw new SandboxExitError(
+          `Sandbox "${options.name}" ${why}. stderr (tail):\n${tailOf(result.stderr)}`,
+          result,
+        );
+      }
+      if (!collect) return result as SandboxRunOutput<O>;
+      let collected: CollectedOutputs;
+      try {
+        const hostDir =
+          runOptions.outputDir ??
+          (Object.values(manifest.outputs).some((k) => k === 'file' || k === 'dir')
+            ? await mkdtemp(join(tmpdir(), 'flyte-sandbox-'))
+            : '');
+        collected = await collectOutputs(
+          frame.outputs,
+          manifest.outputs,
+          hostDir,
+          checked.outputsBytes,
+        );
+      } catch (error) {
+        if (error instanceof OutputTooLargeError) {
+          throw new SandboxOutputError(
+            `Sandbox "${options.name}": outputs are larger than the cap of ${error.maxBytes} bytes (at "${error.entry}"). Raise resources.outputsSize or write less.`,
+            error.entry,
+            result,
+            error,
+          );
+        }
+        throw new SandboxOutputError(
+          `Sandbox "${options.name}": could not read /var/outputs (${(error as Error).message}). Processes left running may have written over the output stream, or the image lacks \`tar\`. stderr (tail):\n${tailOf(result.stderr)}`,
+          '',
+          result,
+          error,
+        );
+      }
+      return { ...decodeAll(collected, result), ...result } as SandboxRunOutput<O>;
+    } finally {
+      clearTimeout(timer);
+      runOptions.signal?.removeEventListener('abort', onAbort);
+      frame?.outputs.destroy();
+    }
+  }
+
+  function checkStopped(
+    stopped: 'timeout' | 'abort' | undefined,
+    result: SandboxRunResult,
+    signal: AbortSignal | undefined,
+  ) {
+    if (stopped === 'timeout') {
+      throw new SandboxTimeoutError(
+        `Sandbox "${options.name}" did not finish within its timeout of ${timeoutMs} ms; its container was killed and removed. Raise \`timeout\` or make the code faster. stderr (tail):\n${tailOf(result.stderr)}`,
+        { ...result, timedOut: true },
+      );
+    }
+    if (stopped === 'abort') {
+      throw new SandboxAbortedError(
+        `Sandbox "${options.name}" was aborted by its AbortSignal; its container was killed and removed.`,
+        result,
+        signal?.reason,
+      );
+    }
+  }
+
+  function decodeAll(
+    collected: CollectedOutputs,
+    result: SandboxRunResult,
+  ): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [name, kind] of Object.entries(manifest.outputs)) {
+      const field = outputsSchema.shape[name] as z.ZodType;
+      let raw: unknown;
+      try {
+        raw = decodeOutput(kind, name, collected);
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message === 'missing') {
+          if (field.safeParse(undefined).success) continue;
+          throw new SandboxOutputError(
+            `Sandbox "${options.name}": output "${name}" is missing: ${program.mode === 'code' && checked.autoIo ? `set a variable named ${name}` : `write /var/outputs/${name}`}. stderr (tail):\n${tailOf(result.stderr)}`,
+            name,
+            result,
+          );
+        }
+        throw new SandboxOutputError(
+          `Sandbox "${options.name}": output "${name}" cannot be read as ${kind}: ${maskSecrets(message, secrets)}. stderr (tail):\n${tailOf(result.stderr)}`,
+          name,
+          result,
+          error,
+        );
+      }
+      let checkedValue = field.safeParse(raw);
+      if (!checkedValue.success && typeof raw === 'number' && Number.isInteger(raw))
+        checkedValue = field.safeParse(BigInt(raw));
+      if (!checkedValue.success) {
+        throw new SandboxOutputError(
+          `Sandbox "${options.name}": output "${name}" does not match its schema: ${checkedValue.error.issues.map((i) => i.message).join('; ')} (got ${maskSecrets(JSON.stringify(raw, (_k, v) => (typeof v === 'bigint' ? String(v) : v))?.slice(0, 200) ?? 'undefined', secrets)}). stderr (tail):\n${tailOf(result.stderr)}`,
+          name,
+          result,
+          checkedValue.error,
+        );
+      }
+      values[name] = checkedValue.data;
+    }
+    return values;
+  }
+  return sandbox;
+}
+
+function verbatimArguments(language: SandboxLanguage, args: readonly string[]): string[] {
+  // `bash -c code` takes the first following word as $0; python and node take them as argv.
+  if (!args.length) return [];
+  return language === 'bash'
+    ? ['sandbox', ...args]
+    : language === 'javascript'
+      ? ['--', ...args]
+      : [...args];
+}
