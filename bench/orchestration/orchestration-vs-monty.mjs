@@ -13,9 +13,12 @@ import { fileURLToPath } from 'node:url';
 
 const packageDir = fileURLToPath(new URL('../../packages/sandbox-orchestration/', import.meta.url));
 const require = createRequire(packageDir);
-const { orchestrator, orchestrateLocal } = await import(
-  new URL('../../packages/sandbox-orchestration/dist/index.js', import.meta.url)
-);
+// --dist=<path to another build's dist/index.js> compares builds on one machine.
+const distArgument = process.argv.find((a) => a.startsWith('--dist='))?.slice('--dist='.length);
+const distUrl = distArgument
+  ? new URL(`file://${distArgument}`)
+  : new URL('../../packages/sandbox-orchestration/dist/index.js', import.meta.url);
+const { orchestrator, orchestrateLocal } = await import(distUrl.href);
 const { z } = require('zod');
 const monty = await import(require.resolve('@pydantic/monty'));
 const montyVersion = JSON.parse(
@@ -57,6 +60,7 @@ console.log(
   `machine: ${os.cpus()[0]?.model ?? 'unknown cpu'} x${os.cpus().length}, node ${process.version}, ${os.platform()} ${os.arch()}`,
 );
 console.log(quick ? 'mode: --quick (10% of the iterations)' : 'mode: full');
+console.log(`build: ${fileURLToPath(distUrl)}`);
 
 // 1. One run of a compiled `x * 2 + y`.
 const inputs = { x: z.number(), y: z.number() };

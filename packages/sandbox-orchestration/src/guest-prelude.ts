@@ -3,205 +3,131 @@ import { ALLOWED_GLOBALS } from './syntax-guide';
 /** Deepest nesting a value may have to cross the sandbox boundary. */
 export const MAX_VALUE_DEPTH = 100;
 
+/**
+ * The global through which instrumented orchestrator code reports errors (see
+ * `validateOrchestratorSource`). Orchestrator code may not name it: the validator rejects every
+ * identifier starting with {@link RESERVED_PREFIX}.
+ */
+export const FATAL_HOOK = '__flyte_fatal';
+
+/** Identifiers starting with this are reserved for the sandbox's own instrumentation. */
+export const RESERVED_PREFIX = '__flyte';
+
+/** Operations of the one host function the prelude receives (its first argument). */
+export const HostOp = {
+  /** `host(0, task, argsJson)`: one task call; returns a promise of the result's JSON. */
+  call: 0,
+  /** `host(1, task, itemsJson, concurrency, returnExceptions)`: `map` over a task. */
+  map: 1,
+  /** `host(2, message)`: the guest saw a limit error (stack overflow, out of memory). */
+  limit: 2,
+  /** `host(3)`: the function {@link LAZY_PRELUDE} evaluates to, compiled on first use. */
+  lazy: 3,
+} as const;
+
 /** Which parts of the prelude an orchestrator needs. */
 export interface PreludeFeatures {
   /** The code awaits or calls tasks: install task functions, `map` and the async runner. */
   asynchronous: boolean;
   /** Freeze every intrinsic reachable from the global object (pooled contexts). */
   freezeIntrinsics: boolean;
+  /** The declared tasks, installed as globals (asynchronous code only). */
+  taskNames: readonly string[];
 }
 
-// Everything below is guest code (trusted: written here, never by users). It is kept compact
-// because a fresh context parses it on every run.
+// Everything below is guest code (trusted: written here, never by users). A fresh context parses
+// it on every run, and QuickJS in WebAssembly parses at roughly 0.1 µs per character, most of a
+// fresh run's cost: it is written compactly, the eager part holds only what every run needs, and
+// the rest (encoding objects, describing errors, map) is parsed on first use (LAZY_PRELUDE).
+
+// A limit error (QuickJS's own stack or memory limit, or the interrupt handler) must end the run
+// at once, even when a handler would catch it: \`fatal\` reports it to the host, which stops the
+// run. Errors QuickJS raises itself have exactly these prototypes, set before any guest code can
+// touch them (instanceof could be fooled through Symbol.hasInstance).
+const FATAL = `(e)=>{if(typeof e!=='object'||e===null)return false;const p=protoOf(e);if(p!==IEP&&p!==SEP)return false;const m=gopd(e,'message'),t=m&&m.value;if(t!=='stack overflow'&&t!=='out of memory'&&t!=='interrupted')return false;host(${HostOp.limit},t);return true}`;
 
 const CORE = `'use strict';
-const G = globalThis, O = Object;
-const { freeze, isFrozen, keys, defineProperty: def, getPrototypeOf: protoOf } = O;
-const isArray = Array.isArray, jsonParse = JSON.parse, quote = JSON.stringify, imul = Math.imul, ownKeys = Reflect.ownKeys;
-const TypeErr = TypeError, RangeErr = RangeError, SyntaxErr = SyntaxError, InternalErr = G.InternalError;
-const hidden = (value) => ({ value, writable: false, configurable: false, enumerable: false });
-let state = 0;
-def(Math, 'random', hidden(function random() {
-  state = (state + 0x9e3779b9) | 0;
-  let z = state;
-  z = imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-}));
-function encode(v, depth) {
-  switch (typeof v) {
-    case 'string': return quote(v);
-    case 'number': return v === v && v !== Infinity && v !== -Infinity ? '' + v : 'null';
-    case 'boolean': return v ? 'true' : 'false';
-    case 'bigint': throw new TypeErr('A bigint cannot leave the sandbox: convert it with Number(x) or String(x).');
-    case 'undefined': case 'function': case 'symbol': return undefined;
-  }
-  if (v === null) return 'null';
-  if (depth >= ${MAX_VALUE_DEPTH}) throw new RangeErr('A value nested deeper than ${MAX_VALUE_DEPTH} levels (or circular) cannot leave the sandbox.');
-  if (typeof v.toJSON === 'function') return encode(v.toJSON(), depth + 1);
-  const parts = [];
-  if (isArray(v)) {
-    for (let i = 0; i < v.length; i++) { const e = encode(v[i], depth + 1); parts.push(e === undefined ? 'null' : e); }
-    return '[' + parts.join(',') + ']';
-  }
-  for (const k of keys(v)) { const e = encode(v[k], depth + 1); if (e !== undefined) parts.push(quote(k) + ':' + e); }
-  return '{' + parts.join(',') + '}';
-}
-def(JSON, 'stringify', hidden(function stringify(v) {
-  if (arguments.length > 1) throw new TypeErr('JSON.stringify takes one argument in orchestrator code (no replacer, no indentation).');
-  return encode(v, 0);
-}));
-function deepFreeze(v) {
-  if (typeof v === 'object' && v !== null && !isFrozen(v)) { freeze(v); for (const k of keys(v)) deepFreeze(v[k]); }
-  return v;
-}
-function text(v, fallback) {
-  try { return typeof v === 'string' ? v : v === undefined ? fallback : '' + v; } catch (e) { return fallback; }
-}
-function describe(e) {
-  const d = { name: 'Error', message: '', stack: '' };
-  try {
-    if (typeof e === 'object' && e !== null) {
-      d.name = text(e.name, 'Error'); d.message = text(e.message, ''); d.stack = text(e.stack, '');
-      d.internal = InternalErr !== undefined && e instanceof InternalErr;
-      if (typeof e.taskCall === 'number') { d.taskCall = e.taskCall; d.task = text(e.task, ''); d.callStack = text(e.callStack, ''); }
-    } else { d.name = 'Thrown value'; d.message = typeof e === 'symbol' ? 'a symbol' : text(e, 'a value'); }
-  } catch (x) { d.message = 'a thrown value that cannot be described'; }
-  return quote(d);
-}
-function begin(request) {
-  const bar = request.indexOf('|');
-  state = +request.slice(0, bar) | 0;
-  limitSeen = undefined;
-  return deepFreeze(jsonParse(request.slice(bar + 1)));
-}
-// The first limit error the run's code saw: a run that saw one fails with it, even if a handler
-// caught it on the way (see Promise.prototype.then below).
-let limitSeen;
-const fail = (e) => 'e' + describe(limitSeen === undefined ? e : limitSeen);
-const finish = (v) => {
-  if (limitSeen !== undefined) return fail(limitSeen);
-  const e = encode(v, 0);
-  return e === undefined ? 'u' : 'o' + e;
-};
+const G=globalThis,O=Object,{freeze,isFrozen,keys,defineProperty:def,getPrototypeOf:protoOf,getOwnPropertyDescriptor:gopd}=O,isArray=Array.isArray,jsonParse=JSON.parse,quote=JSON.stringify,imul=Math.imul,TypeErr=TypeError,RangeErr=RangeError,ErrorCtor=Error,IEP=G.InternalError.prototype,SEP=SyntaxError.prototype,ownKeys=Reflect.ownKeys,hidden=(value)=>({value,writable:false,configurable:false,enumerable:false});
+let state=0,lazy,taskOf,N;
+const L=()=>lazy||(lazy=host(${HostOp.lazy})(host,quote,keys,isArray,freeze,deepFreeze,jsonParse,protoOf,gopd,IEP,SEP,TypeErr,RangeErr,ErrorCtor,taskOf,N));
+def(Math,'random',hidden(function random(){state=(state+0x9e3779b9)|0;let z=state;z=imul(z^(z>>>16),0x85ebca6b);z=imul(z^(z>>>13),0xc2b2ae35);return((z^(z>>>16))>>>0)/4294967296}));
+def(JSON,'stringify',hidden(function stringify(v){return L().stringify(arguments.length,v)}));
+function deepFreeze(v){if(typeof v==='object'&&v!==null&&!isFrozen(v)){freeze(v);for(const k of keys(v))deepFreeze(v[k])}return v}
+function begin(r){const b=r.indexOf('|');state=+r.slice(0,b)|0;return deepFreeze(jsonParse(r.slice(b+1)))}
+const fail=(e)=>'e'+L().describe(e),finish=(v)=>{switch(typeof v){case'number':return v===v&&v!==Infinity&&v!==-Infinity?'o'+v:'onull';case'string':return'o'+quote(v);case'boolean':return v?'otrue':'ofalse';case'undefined':return'u'}const e=L().encode(v,0);return e===undefined?'u':'o'+e};
 `;
 
-const TASKS = `const ErrorCtor = Error;
-// A limit (memory, stack, interrupt) must fail the run: a .catch or .then handler may see the
-// error, but the run is remembered to have hit it. (Handlers still run: Promise.all and friends
-// pass their own resolving functions through here.)
-const fatal = (e) => typeof e === 'object' && e !== null &&
-  ((InternalErr !== undefined && e instanceof InternalErr) || (e instanceof SyntaxErr && e.message === 'stack overflow'));
-{
-  const P = Promise.prototype, then = P.then, apply = Function.prototype.call.bind(then);
-  def(P, 'then', hidden(function then(onFulfilled, onRejected) {
-    const watched = typeof onRejected === 'function'
-      ? (e) => { if (limitSeen === undefined && fatal(e)) limitSeen = e; return onRejected(e); }
-      : onRejected;
-    return apply(this, onFulfilled, watched);
-  }));
-  def(P, 'catch', hidden(function (onRejected) { return this.then(undefined, onRejected); }));
-}
-function taskError(failure, site, name) {
-  const err = new ErrorCtor('Task "' + name + '" failed: ' + text(failure && failure.message, 'unknown error'));
-  err.name = 'TaskError'; err.task = name; err.callStack = site.stack;
-  err.taskCall = failure && typeof failure.sequence === 'number' ? failure.sequence : -1;
-  return err;
-}
-const taskOf = new WeakMap();
-for (const name of jsonParse(taskNames)) {
-  const task = async function (...args) {
-    const site = new ErrorCtor('');
-    let raw;
-    try { raw = await hostCall(name, encode(args, 0)); } catch (failure) { throw taskError(failure, site, name); }
-    return deepFreeze(jsonParse(raw));
-  };
-  def(task, 'name', { value: name });
-  taskOf.set(task, name);
-  def(G, name, hidden(freeze(task)));
-}
-async function map(fn, items, options) {
-  if (!isArray(items)) throw new TypeErr('map(task, items, options): items must be an array.');
-  const opts = options === undefined ? {} : options;
-  const concurrency = opts.concurrency === undefined ? items.length || 1 : opts.concurrency;
-  if (typeof concurrency !== 'number' || !(concurrency >= 1) || concurrency % 1 !== 0) {
-    throw new RangeErr('map(task, items, { concurrency }): concurrency must be a whole number of at least 1, got ' + text(concurrency, 'undefined') + '.');
-  }
-  const returnExceptions = opts.returnExceptions === true;
-  const name = taskOf.get(fn);
-  if (name !== undefined) {
-    const site = new ErrorCtor('');
-    let raw;
-    try { raw = await hostMap(name, encode(items, 0), concurrency, returnExceptions); } catch (failure) { throw taskError(failure, site, name); }
-    const results = [];
-    for (const s of jsonParse(raw)) results.push(s[0] === 1 ? deepFreeze(s[1]) : freeze(taskError(s[1], site, name)));
-    return freeze(results);
-  }
-  if (typeof fn !== 'function') throw new TypeErr('map(task, items, options): task must be a declared task or a function.');
-  const results = new Array(items.length);
-  let next = 0;
-  async function lane() {
-    while (next < items.length) {
-      const i = next++;
-      try { results[i] = await fn(items[i]); } catch (e) {
-        if (limitSeen === undefined && fatal(e)) limitSeen = e;
-        if (!returnExceptions) throw e;
-        results[i] = e;
-      }
-    }
-  }
-  const lanes = [];
-  for (let i = 0; i < concurrency && i < items.length; i++) lanes.push(lane());
-  await Promise.all(lanes);
-  return freeze(results);
-}
-def(G, 'map', hidden(freeze(map)));
+// Promise handlers could swallow a limit error: every handler goes through \`then\` (await does
+// not, but an await rethrows into an instrumented function), and a handler is never called with
+// a limit error. Promise.all and friends pass their own resolving functions through here too.
+const TASKS = (
+  taskNames: readonly string[],
+): string => `const TASK_NAMES=${JSON.stringify(taskNames)};const fatal=${FATAL};N=Promise;taskOf=new WeakMap();
+def(G,'${FATAL_HOOK}',hidden((e)=>(fatal(e),e)));
+{const P=N.prototype,call=Function.prototype.call.bind(P.then);
+const onOk=(f)=>typeof f==='function'?(v)=>{try{return f(v)}catch(e){fatal(e);throw e}}:f;
+const onErr=(f)=>typeof f==='function'?(e)=>{if(fatal(e))throw e;try{return f(e)}catch(x){fatal(x);throw x}}:f;
+def(P,'then',hidden(function then(f,r){return call(this,onOk(f),onErr(r))}));
+def(P,'catch',hidden(function(r){return this.then(undefined,r)}));
+const wrapEx=(x)=>typeof x==='function'?(a,b)=>{try{return x(a,b)}catch(e){fatal(e);throw e}}:x;
+const Q=function Promise(x){return new N(wrapEx(x))};Q.prototype=P;
+for(const k of['resolve','reject','all','allSettled','any','race','withResolvers'])if(typeof N[k]==='function')def(Q,k,hidden(N[k].bind(N)));
+def(Q,'try',hidden(function(f,...a){return N.try(wrapEx(()=>f(...a)))}));
+def(P,'constructor',hidden(Q));def(G,'Promise',{value:Q,writable:true,configurable:true,enumerable:false})}
+for(const name of TASK_NAMES){const task=async function(...args){const site=new ErrorCtor(''),a=L().encode(args,0);let raw;try{raw=await host(${HostOp.call},name,a)}catch(f){if(fatal(f))throw f;throw L().taskError(f,site,name)}return deepFreeze(jsonParse(raw))};def(task,'name',{value:name});taskOf.set(task,name);def(G,name,hidden(freeze(task)))}
+def(G,'map',hidden(freeze(async function map(fn,items,options){return L().map(fn,items,options)})));
 `;
+
+/**
+ * The part of the prelude a run parses only when it needs it, through \`host(HostOp.lazy)\`: a
+ * function of the eager part's captured built-ins (captured before any orchestrator code ran, so
+ * the code cannot swap them) returning the encoder, the error describer and \`map\`.
+ */
+export const LAZY_PRELUDE = `(function(host,quote,keys,isArray,freeze,deepFreeze,jsonParse,protoOf,gopd,IEP,SEP,TypeErr,RangeErr,ErrorCtor,taskOf,N){'use strict';
+const fatal=${FATAL};
+function stringify(n,v){if(n>1)throw new TypeErr('JSON.stringify takes one argument in orchestrator code (no replacer, no indentation).');return encode(v,0)}
+function encode(v,d){switch(typeof v){case'string':return quote(v);case'number':return v===v&&v!==Infinity&&v!==-Infinity?''+v:'null';case'boolean':return v?'true':'false';case'bigint':throw new TypeErr('A bigint cannot leave the sandbox: convert it with Number(x) or String(x).');case'undefined':case'function':case'symbol':return undefined}
+if(v===null)return'null';if(d>=${MAX_VALUE_DEPTH})throw new RangeErr('A value nested deeper than ${MAX_VALUE_DEPTH} levels (or circular) cannot leave the sandbox.');if(typeof v.toJSON==='function')return encode(v.toJSON(),d+1);const parts=[];
+if(isArray(v)){for(let i=0;i<v.length;i++){const e=encode(v[i],d+1);parts.push(e===undefined?'null':e)}return'['+parts.join(',')+']'}
+for(const k of keys(v)){const e=encode(v[k],d+1);if(e!==undefined)parts.push(quote(k)+':'+e)}return'{'+parts.join(',')+'}'}
+function text(v,f){try{return typeof v==='string'?v:v===undefined?f:''+v}catch(e){fatal(e);return f}}
+function describe(e){const d={name:'Error',message:'',stack:''};try{if(typeof e==='object'&&e!==null){d.name=text(e.name,'Error');d.message=text(e.message,'');d.stack=text(e.stack,'');d.internal=protoOf(e)===IEP;if(typeof e.taskCall==='number'){d.taskCall=e.taskCall;d.task=text(e.task,'');d.callStack=text(e.callStack,'')}}else{d.name='Thrown value';d.message=typeof e==='symbol'?'a symbol':text(e,'a value')}}catch(x){fatal(x);d.message='a thrown value that cannot be described'}return quote(d)}
+function taskError(f,site,name){const err=new ErrorCtor('Task "'+name+'" failed: '+text(f&&f.message,'unknown error'));err.name='TaskError';err.task=name;err.callStack=site.stack;err.taskCall=f&&typeof f.sequence==='number'?f.sequence:-1;return err}
+async function map(fn,items,options){if(!isArray(items))throw new TypeErr('map(task, items, options): items must be an array.');const opts=options===undefined?{}:options,concurrency=opts.concurrency===undefined?items.length||1:opts.concurrency;
+if(typeof concurrency!=='number'||!(concurrency>=1)||concurrency%1!==0)throw new RangeErr('map(task, items, { concurrency }): concurrency must be a whole number of at least 1, got '+text(concurrency,'undefined')+'.');
+const returnExceptions=opts.returnExceptions===true,name=taskOf.get(fn);
+if(name!==undefined){const site=new ErrorCtor(''),a=encode(items,0);let raw;try{raw=await host(${HostOp.map},name,a,concurrency,returnExceptions)}catch(f){if(fatal(f))throw f;throw taskError(f,site,name)}const results=[];for(const s of jsonParse(raw))results.push(s[0]===1?deepFreeze(s[1]):freeze(taskError(s[1],site,name)));return freeze(results)}
+if(typeof fn!=='function')throw new TypeErr('map(task, items, options): task must be a declared task or a function.');
+const results=new Array(items.length);let next=0;
+async function lane(){while(next<items.length){const i=next++;try{results[i]=await fn(items[i])}catch(e){if(fatal(e)||!returnExceptions)throw e;results[i]=e}}}
+const lanes=[];for(let i=0;i<concurrency&&i<items.length;i++)lanes.push(lane());await N.all(lanes);return freeze(results)}
+return{encode,stringify,describe,taskError,map}})`;
 
 // Function constructors compile code from strings: make them unreachable through any path, and
-// remove every global that is not an allowed built-in (tasks and map were defined above).
-const LOCKDOWN = `for (const f of [function () {}, async function () {}, function* () {}, async function* () {}]) {
-  def(protoOf(f), 'constructor', hidden(undefined));
-}
-const allowed = new Set(${JSON.stringify(ALLOWED_GLOBALS)});
-for (const key of O.getOwnPropertyNames(G)) {
-  if (!allowed.has(key) && O.getOwnPropertyDescriptor(G, key).configurable) delete G[key];
-}
+// remove every global that is not an allowed built-in (tasks and map were defined above). One
+// string split costs less to parse than an array of string literals.
+const LOCKDOWN = `for(const f of[function(){},async function(){},function*(){},async function*(){}])def(protoOf(f),'constructor',hidden(undefined));
+const allowed=new Set('${ALLOWED_GLOBALS.join(' ')}'.split(' '));
+for(const k of O.getOwnPropertyNames(G))if(!allowed.has(k)&&O.getOwnPropertyDescriptor(G,k).configurable)delete G[k];
 `;
 
-const FREEZE = `{
-  const seen = new Set(), stack = [G];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if ((typeof v !== 'object' && typeof v !== 'function') || v === null || seen.has(v)) continue;
-    seen.add(v);
-    for (const k of ownKeys(v)) {
-      const d = O.getOwnPropertyDescriptor(v, k);
-      if (d === undefined) continue;
-      if ('value' in d) stack.push(d.value);
-      if (d.get) stack.push(d.get);
-      if (d.set) stack.push(d.set);
-    }
-    stack.push(protoOf(v));
-    freeze(v);
-  }
-}
+const FREEZE = `{const seen=new Set(),stack=[G];
+while(stack.length>0){const v=stack.pop();if((typeof v!=='object'&&typeof v!=='function')||v===null||seen.has(v))continue;seen.add(v);
+for(const k of ownKeys(v)){const d=O.getOwnPropertyDescriptor(v,k);if(d===undefined)continue;if('value'in d)stack.push(d.value);if(d.get)stack.push(d.get);if(d.set)stack.push(d.set)}
+stack.push(protoOf(v));freeze(v)}}
 `;
 
-const SYNC_RUNNER = `return function run(fn, request) {
-  try { const inputs = begin(request); return finish(fn(...inputs)); } catch (e) { return fail(e); }
-};`;
+// Synchronous code has no promises: its errors reach the runner, and the host classifies them.
+const SYNC_RUNNER = `return function run(fn,r){try{return finish(fn(...begin(r)))}catch(e){return fail(e)}};`;
 
-const ASYNC_RUNNER = `return async function run(fn, request) {
-  try { const inputs = begin(request); return finish(await fn(...inputs)); } catch (e) { return fail(e); }
-};`;
+const ASYNC_RUNNER = `return async function run(fn,r){try{return finish(await fn(...begin(r)))}catch(e){fatal(e);return fail(e)}};`;
 
 /**
  * Builds the trusted code run once in every QuickJS context before any orchestrator code: a
- * function of the host bridge (`hostCall`, `hostMap`) and the task names (JSON text) that returns
- * `run(fn, request)`, where `request` is `"<seed>|<inputs as a JSON array>"`. `run` never throws
- * or rejects: it returns `o<JSON of the value>`, `u` (undefined) or `e<JSON of the error>`, so the host reads one
- * string and no guest getter, `toJSON` or `Symbol.toPrimitive` ever runs on the host.
+ * function of the host bridge (`host`, see {@link HostOp}) that returns `run(fn, request)`, where `request` is `"<seed>|<inputs as a JSON array>"`. `run` never
+ * throws or rejects: it returns `o<JSON of the value>`, `u` (undefined) or `e<JSON of the error>`,
+ * so the host reads one string and no guest getter, `toJSON` or `Symbol.toPrimitive` ever runs on
+ * the host.
  *
  * Values are encoded in the guest by a depth-limited encoder instead of the native
  * JSON.stringify, which recurses on the host's native stack without QuickJS's stack check: a
@@ -209,9 +135,9 @@ const ASYNC_RUNNER = `return async function run(fn, request) {
  */
 export function buildPrelude(features: PreludeFeatures): string {
   return [
-    '(function (hostCall, hostMap, taskNames) {',
+    '(function(host){',
     CORE,
-    features.asynchronous ? TASKS : '',
+    features.asynchronous ? TASKS(features.taskNames) : '',
     LOCKDOWN,
     features.freezeIntrinsics ? FREEZE : '',
     features.asynchronous ? ASYNC_RUNNER : SYNC_RUNNER,

@@ -36,8 +36,9 @@ describe('limits', () => {
 
   it('memoryBytes: QuickJS allocations past the limit end the run', async () => {
     const error = await limitHit(
+      // A generous CPU limit: on a loaded machine the CPU limit could otherwise come first.
       orchestrateLocal('const a = []\nfor (let i = 0; i < 1e7; i++) { a.push({ i }) }\na.length', {
-        limits: { memoryBytes: 4 << 20 },
+        limits: { memoryBytes: 4 << 20, cpuTimeMs: 20_000 },
       }),
     );
     expect(error).toMatchObject({ limit: 'memoryBytes', value: 4 << 20 });
@@ -132,6 +133,146 @@ describe('limits', () => {
     });
     await expect(flow.run({ spin: true })).rejects.toBeInstanceOf(SandboxLimitError);
     expect(await flow.run({ spin: false })).toBe(1);
+    flow.dispose();
+  });
+});
+
+describe('a limit ends the run at once, whatever the code does with promises', () => {
+  // Counts task calls: after a limit, none may start, and the run must not wait for slow ones.
+  function tasks() {
+    const started: string[] = [];
+    return {
+      started,
+      tasks: {
+        noop: async () => {
+          started.push('noop');
+          return null;
+        },
+        slow: () => {
+          started.push('slow');
+          return new Promise((resolve) => setTimeout(() => resolve(1), 2_000));
+        },
+      },
+    };
+  }
+  const recursion = 'const f = (n) => f(n + 1) + 1';
+
+  it('un-awaited task calls past the host-call budget', async () => {
+    const { started, tasks: t } = tasks();
+    const error = await limitHit(
+      orchestrateLocal('for (let i = 0; i < 10; i++) { noop() }\nawait slow()\n1', {
+        tasks: t,
+        limits: { hostCalls: 5 },
+      }),
+    );
+    expect(error).toMatchObject({ limit: 'hostCalls', value: 5 });
+    expect(started).toEqual(['noop', 'noop', 'noop', 'noop', 'noop']);
+  });
+
+  it('a stack overflow in a promise nobody awaits', async () => {
+    const { started, tasks: t } = tasks();
+    const error = await limitHit(
+      orchestrateLocal(`${recursion}\n;(async () => f(0))()\nawait noop()\n1`, { tasks: t }),
+    );
+    expect(error).toMatchObject({ limit: 'stackBytes', value: DEFAULT_LIMITS.stackBytes });
+    expect(started).toEqual([]);
+  });
+
+  it('running out of memory in a promise nobody awaits', async () => {
+    const { started, tasks: t } = tasks();
+    const error = await limitHit(
+      orchestrateLocal("(async () => 'x'.repeat(2 ** 27))()\nawait noop()\n1", {
+        tasks: t,
+        limits: { memoryBytes: 8 << 20 },
+      }),
+    );
+    expect(error).toMatchObject({ limit: 'memoryBytes', value: 8 << 20 });
+    expect(started).toEqual([]);
+  });
+
+  it.each([
+    ['new Promise', `new Promise(() => f(0))`],
+    ['Promise.try', `Promise.try(() => f(0))`],
+    ['a thenable', `Promise.resolve({ then: () => f(0) })`],
+    ['a then handler', `Promise.resolve(1).then(() => f(0))`],
+    ['a native called by a then handler', "Promise.resolve('['.repeat(100000)).then(JSON.parse)"],
+    ['an async default parameter', ";(async (x = JSON.parse('['.repeat(100000))) => x)()"],
+  ])('a stack overflow inside %s, never awaited', async (_, expression) => {
+    const { started, tasks: t } = tasks();
+    const error = await limitHit(
+      orchestrateLocal(`${recursion}\n${expression}\nawait noop()\nawait noop()\n1`, {
+        tasks: t,
+      }),
+    );
+    expect(error).toMatchObject({ limit: 'stackBytes' });
+    expect(started.length).toBeLessThanOrEqual(1);
+  });
+
+  it('a .catch that swallows a limit error while the code keeps working', async () => {
+    const { started, tasks: t } = tasks();
+    const error = await limitHit(
+      orchestrateLocal(
+        `${recursion}\nawait (async () => f(0))().catch(() => 'swallowed')\nawait slow()\nawait slow()\n1`,
+        { tasks: t },
+      ),
+    );
+    expect(error).toMatchObject({ limit: 'stackBytes' });
+    expect(started).toEqual([]);
+  });
+
+  it('a .then rejection handler that swallows running out of memory', async () => {
+    const { started, tasks: t } = tasks();
+    const error = await limitHit(
+      orchestrateLocal(
+        "await (async () => 'x'.repeat(2 ** 27))().then(() => 1, () => 0)\nawait slow()\n1",
+        { tasks: t, limits: { memoryBytes: 8 << 20 } },
+      ),
+    );
+    expect(error).toMatchObject({ limit: 'memoryBytes' });
+    expect(started).toEqual([]);
+  });
+
+  it('a limit error caught by Promise.allSettled', async () => {
+    const { started, tasks: t } = tasks();
+    const error = await limitHit(
+      orchestrateLocal(
+        `${recursion}\nawait Promise.allSettled([(async () => f(0))()])\nawait slow()\n1`,
+        { tasks: t },
+      ),
+    );
+    expect(error).toMatchObject({ limit: 'stackBytes' });
+    expect(started).toEqual([]);
+  });
+
+  it('a limit hit while encoding task arguments is not reported as a task failure', async () => {
+    const { tasks: t } = tasks();
+    const error = await limitHit(
+      orchestrateLocal(`${recursion}\nawait noop({ toJSON: () => f(0) })`, { tasks: t }),
+    );
+    expect(error).toMatchObject({ limit: 'stackBytes' });
+  });
+
+  it('a pooled context whose run swallowed a limit error is not reused', async () => {
+    let calls = 0;
+    const flow = orchestrator({
+      name: 'pooled.swallowed',
+      inputs: { attack: z.boolean() },
+      output: z.unknown(),
+      pool: { size: 1 },
+      tasks: {
+        noop: async () => {
+          calls++;
+          return 1;
+        },
+      },
+      source: `const f = (n) => f(n + 1) + 1
+        if (attack) { await (async () => f(0))().catch(() => 0) }
+        await noop()`,
+    });
+    await expect(flow.run({ attack: true })).rejects.toBeInstanceOf(SandboxLimitError);
+    // The run ended at the limit: the task after the swallowing .catch never ran.
+    expect(calls).toBe(0);
+    expect(await flow.run({ attack: false })).toBe(1);
     flow.dispose();
   });
 });

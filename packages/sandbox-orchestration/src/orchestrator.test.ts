@@ -191,6 +191,33 @@ describe('orchestrator', () => {
     expect(failure.guestStack).toContain('(flow.fail:2:23)');
   });
 
+  it('runs asynchronous code whatever the shape of its function bodies', async () => {
+    // Asynchronous code is instrumented around every function body (see validate.ts).
+    const source = [
+      'const f = async (x) => ({ a: x })',
+      'const g = (x) =>',
+      '  x + 1',
+      'const h = (a, b) => (a, b)',
+      'const k = (x) => /* => */ (x)',
+      'const m = { twice(x) { return x * 2 } }',
+      'const n = (x) => (y) => x + y',
+      'function p() { return 7 }',
+      "const q = async (a = async () => 1, { b, ['c']: c = 3 } = { b: 2 }, [d = (() => 4)()] = []) => (await a()) + b + c + d",
+      'const r = { ...(await f(await inc(1))), b: g(1), c: h(1, 2), d: k(4), e: m.twice(3), n: n(1)(2), p: p(), q: await q() }',
+      'r',
+    ].join('\n');
+    expect(await orchestrateLocal(source, { tasks: { inc: async (x: number) => x + 1 } })).toEqual({
+      a: 2,
+      b: 2,
+      c: 2,
+      d: 4,
+      e: 6,
+      n: 3,
+      p: 7,
+      q: 10,
+    });
+  });
+
   it('reports guest runtime errors with the guest stack in the user source', async () => {
     const error = await orchestrateLocal(
       'const f = (o) => o.missing.deeper\nconst a = 1\n  f({})',
@@ -202,6 +229,23 @@ describe('orchestrator', () => {
     );
     expect((error as OrchestratorError).guestStack).toContain('(orchestrateLocal:1:27)');
     expect((error as OrchestratorError).guestStack).toContain('(orchestrateLocal:3:3)');
+    // Asynchronous code is instrumented (see validate.ts): positions still point at the source.
+    const instrumented = await orchestrateLocal(
+      'const f = async (o) => o.missing.deeper\nawait noop()\n  await f({})',
+      { tasks: { noop: async () => 1 } },
+    ).catch((e: unknown) => e);
+    expect(instrumented).toBeInstanceOf(OrchestratorError);
+    expect((instrumented as OrchestratorError).message).toMatch(
+      /threw at orchestrateLocal:1:33: TypeError/,
+    );
+    expect((instrumented as OrchestratorError).guestStack).toContain('(orchestrateLocal:3:10)');
+    const block = await orchestrateLocal(
+      'const g = async () => { await noop(); return [].x.y }\nawait g()',
+      { tasks: { noop: async () => 1 } },
+    ).catch((e: unknown) => e);
+    expect((block as OrchestratorError).message).toMatch(
+      /threw at orchestrateLocal:1:50: TypeError/,
+    );
     const thrown = await orchestrateLocal('throw new Error("on purpose")', {}).catch(
       (e: unknown) => e,
     );

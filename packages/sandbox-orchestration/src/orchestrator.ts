@@ -16,7 +16,7 @@ import { buildPrelude } from './guest-prelude';
 import { firstSourcePosition, mapGuestStack } from './guest-stack';
 import type { Journal, JournalEntry } from './journal';
 import { type OrchestratorLimits, resolveLimits } from './limits';
-import { loadEngine, loadedEngine } from './quickjs-engine';
+import { loadEngine, loadedEngine, type QuickJSEngine } from './quickjs-engine';
 import { type GuestOutcome, type HostBridge, SandboxSession } from './sandbox-session';
 import {
   adaptTask,
@@ -221,8 +221,8 @@ export function prepareOrchestrator(
     invokers,
     limits: resolved,
     preludes: {
-      fresh: buildPrelude({ asynchronous, freezeIntrinsics: false }),
-      pooled: buildPrelude({ asynchronous, freezeIntrinsics: true }),
+      fresh: buildPrelude({ asynchronous, freezeIntrinsics: false, taskNames }),
+      pooled: buildPrelude({ asynchronous, freezeIntrinsics: true, taskNames }),
     },
   };
 }
@@ -269,7 +269,10 @@ export class InProcessExecutor implements RunExecutor {
   constructor(private readonly poolSize = 0) {}
 
   private async acquire(prepared: PreparedOrchestrator): Promise<SandboxSession> {
-    const engine = loadedEngine() ?? (await loadEngine());
+    return this.acquireFrom(loadedEngine() ?? (await loadEngine()), prepared);
+  }
+
+  private acquireFrom(engine: QuickJSEngine, prepared: PreparedOrchestrator): SandboxSession {
     for (let session = this.idle.pop(); session; session = this.idle.pop()) {
       if (session.engine === engine && !engine.broken) return session;
       session.dispose();
@@ -279,10 +282,27 @@ export class InProcessExecutor implements RunExecutor {
       engine,
       prepared.name,
       prepared.compiled.script,
-      prepared.taskNames,
       prepared.limits,
       pooled ? prepared.preludes.pooled : prepared.preludes.fresh,
     );
+  }
+
+  /**
+   * Runs synchronous code (see `CompiledSource.synchronous`) without a promise in between, when
+   * the engine is loaded; `undefined` when it is not (use {@link InProcessExecutor.run}).
+   */
+  runSync(prepared: PreparedOrchestrator, request: string): GuestOutcome | undefined {
+    const engine = loadedEngine();
+    if (!engine) return undefined;
+    const session = this.acquireFrom(engine, prepared);
+    let reusable = false;
+    try {
+      const result = session.executeSync(request);
+      reusable = result.reusable;
+      return result.outcome;
+    } finally {
+      this.release(session, reusable);
+    }
   }
 
   private release(session: SandboxSession, reusable: boolean): void {
@@ -320,6 +340,9 @@ export class InProcessExecutor implements RunExecutor {
 
 const inProcessFresh = new InProcessExecutor();
 
+const NO_FAILURES: ReadonlyMap<number, unknown> = new Map();
+const NO_TASKS: ReadonlyMap<number, string> = new Map();
+
 /**
  * Runs a prepared orchestrator once with the inputs as a JSON array in parameter order. Returns
  * the output value decoded from JSON (`undefined` when the code returned nothing).
@@ -339,8 +362,10 @@ export async function executeOrchestration(
 
   if (prepared.compiled.synchronous) {
     // No awaits and no tasks: one call into the guest, nothing to wait for or record.
-    const outcome = await executor.run(prepared, request);
-    return settleOutcome(prepared, outcome, new Map(), new Map());
+    const outcome =
+      (executor instanceof InProcessExecutor ? executor.runSync(prepared, request) : undefined) ??
+      (await executor.run(prepared, request));
+    return settleOutcome(prepared, outcome, NO_FAILURES, NO_TASKS);
   }
 
   const recorded = new Map<number, JournalEntry>(journal?.calls.map((e) => [e.sequence, e]));

@@ -1,6 +1,7 @@
 import { FlyteError } from '@flyte/idl';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { OrchestratorError, SandboxLimitError, type SandboxLimitName } from './errors';
+import { HostOp, LAZY_PRELUDE } from './guest-prelude';
 import type { OrchestratorLimits } from './limits';
 import type { QuickJSEngine } from './quickjs-engine';
 
@@ -81,6 +82,7 @@ export class SandboxSession {
   private readonly runner: QuickJSHandle;
   private readonly fn: QuickJSHandle;
   private run: RunState | undefined;
+  private lazy: QuickJSHandle | undefined;
   private sliceStart = 0;
   private sliceMemoryStart = 0;
   private disposed = false;
@@ -91,7 +93,6 @@ export class SandboxSession {
     readonly engine: QuickJSEngine,
     private readonly name: string,
     script: string,
-    taskNames: readonly string[],
     private readonly limits: Readonly<Required<OrchestratorLimits>>,
     prelude: string,
   ) {
@@ -112,19 +113,13 @@ export class SandboxSession {
         },
       });
       const ctx = this.context;
-      const hostCall = this.keep(
-        ctx.newFunction('hostCall', (task, args) => this.onHostCall(task, args)),
-      );
-      const hostMap = this.keep(
-        ctx.newFunction('hostMap', (task, items, concurrency, returnExceptions) =>
-          this.onHostMap(task, items, concurrency, returnExceptions),
-        ),
+      // One host function for every operation: each function handed to QuickJS costs a crossing
+      // per context, and a fresh context is made per run.
+      const host = this.keep(
+        ctx.newFunction('host', (op, a, b, c, d) => this.onHost(op, a, b, c, d)),
       );
       const setup = this.keep(this.unwrap(ctx.evalCode(prelude, PRELUDE_FILE)));
-      const names = this.keep(ctx.newString(JSON.stringify(taskNames)));
-      this.runner = this.keep(
-        this.unwrap(ctx.callFunction(setup, ctx.undefined, hostCall, hostMap, names)),
-      );
+      this.runner = this.keep(this.unwrap(ctx.callFunction(setup, ctx.undefined, host)));
       this.fn = this.keep(this.unwrap(ctx.evalCode(script, GUEST_FILE)));
     } catch (error) {
       this.dispose();
@@ -223,10 +218,66 @@ export class SandboxSession {
     return first;
   }
 
+  private onHost(
+    op: QuickJSHandle,
+    a: QuickJSHandle,
+    b: QuickJSHandle,
+    c: QuickJSHandle,
+    d: QuickJSHandle,
+  ): QuickJSHandle | undefined {
+    switch (this.context.getNumber(op)) {
+      case HostOp.call:
+        return this.onHostCall(a, b);
+      case HostOp.map:
+        return this.onHostMap(a, b, c, d);
+      case HostOp.limit:
+        this.onGuestLimit(this.context.getString(a));
+        return undefined;
+      case HostOp.lazy:
+        return this.lazyPrelude();
+      default:
+        return undefined;
+    }
+  }
+
+  /** Compiles {@link LAZY_PRELUDE} on its first use in this context. */
+  private lazyPrelude(): QuickJSHandle | undefined {
+    const run = this.run;
+    if (!run || run.limitHit) return undefined;
+    if (!this.lazy) {
+      const result = this.context.evalCode(LAZY_PRELUDE, PRELUDE_FILE);
+      if (result.error) {
+        const described = this.context.dump(result.error) as { message?: unknown };
+        result.error.dispose();
+        this.onGuestLimit(String(described?.message));
+        return undefined;
+      }
+      this.lazy = this.keep(result.value);
+    }
+    // QuickJS takes ownership of what a host function returns.
+    return this.lazy.dup();
+  }
+
+  /**
+   * The guest saw an error QuickJS raises for one of its own limits. It ends the run now: the
+   * interrupt handler stops the guest at its next check, no task call is made any more, and the
+   * host fails the run when the current slice returns, whatever handlers the code attached.
+   */
+  private onGuestLimit(message: string): void {
+    const run = this.run;
+    if (!run || run.limitHit) return;
+    if (message === 'stack overflow') {
+      this.hit(run, 'stackBytes', 'the code recursed too deeply');
+    } else if (message === 'out of memory') {
+      this.hit(run, 'memoryBytes', 'QuickJS ran out of memory');
+    }
+  }
+
   private onHostCall(taskHandle: QuickJSHandle, argsHandle: QuickJSHandle): QuickJSHandle {
     const run = this.run;
     const ctx = this.context;
-    if (!run || run.closed) return ctx.undefined;
+    // After a limit, nothing more reaches the world.
+    if (!run || run.closed || run.limitHit) return ctx.undefined;
     const task = ctx.getString(taskHandle);
     const args = ctx.getString(argsHandle);
     const sequence = this.reserve(run, 1);
@@ -251,7 +302,7 @@ export class SandboxSession {
   ): QuickJSHandle {
     const run = this.run;
     const ctx = this.context;
-    if (!run || run.closed) return ctx.undefined;
+    if (!run || run.closed || run.limitHit) return ctx.undefined;
     const task = ctx.getString(taskHandle);
     const items = JSON.parse(ctx.getString(itemsHandle)) as unknown[];
     const concurrency = ctx.getNumber(concurrencyHandle);
@@ -396,10 +447,18 @@ export class SandboxSession {
           input.dispose();
         }
       });
+      if (run.limitHit) throw run.limitHit;
       for (;;) {
-        const jobs = this.slice(run, () => this.runtime.executePendingJobs(-1));
-        if ('error' in jobs && jobs.error) jobs.error.dispose();
-        if (run.limitHit) throw run.limitHit;
+        // In batches: a limit hit inside a job must not let thousands of queued jobs run on.
+        for (;;) {
+          const jobs = this.slice(run, () => this.runtime.executePendingJobs(JOB_BATCH));
+          if (run.limitHit) throw run.limitHit;
+          if ('error' in jobs && jobs.error) {
+            jobs.error.dispose();
+          } else if ((jobs as { value: number }).value < JOB_BATCH) {
+            break;
+          }
+        }
         const state = ctx.getPromiseState(promise);
         if (state.type === 'fulfilled') {
           const text = ctx.getString(state.value);
@@ -501,6 +560,9 @@ export class SandboxSession {
     }
   }
 }
+
+/** Promise jobs run between two checks of the run's limits. */
+const JOB_BATCH = 256;
 
 const NO_BRIDGE: HostBridge = {
   call: () => Promise.reject(new Error('synchronous orchestrator code made a host call')),

@@ -63,6 +63,7 @@ Rules (the name in brackets is what an error reports):
 [no-unknown-global] Name only local variables, the inputs, the declared tasks, map and these
   built-ins: ${ALLOWED_GLOBALS.join(', ')}. There is no Date (time would make runs differ), no
   globalThis, no timers, no console and no IO of any kind: tasks are the only way out.
+[no-reserved-name] No names starting with __flyte: they belong to the sandbox's own code.
 [syntax] The code must parse as modern JavaScript (ES2024) in strict mode.
 
 Also true at run time: Math.random is seeded per run (the same inputs give the same numbers),

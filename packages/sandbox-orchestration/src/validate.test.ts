@@ -71,6 +71,11 @@ const cases: Record<string, string[]> = {
     'console.log(1)',
     'WeakRef',
   ],
+  'no-reserved-name': [
+    'const __flyte_fatal = (e) => e',
+    '__flyte_fatal(1)',
+    'const o = { __flyteX: 1 }',
+  ],
   syntax: ['const = 1', 'x +', 'const a = 1; const a = 2'],
 };
 

@@ -1,5 +1,6 @@
-import { type Node, parse } from 'acorn';
+import { getLineInfo, type Node, parse } from 'acorn';
 import { OrchestratorValidationError, type SourceDiagnostic } from './errors';
+import { FATAL_HOOK, RESERVED_PREFIX } from './guest-prelude';
 import { ALLOWED_GLOBALS } from './syntax-guide';
 
 /** What the validator needs to know besides the source. */
@@ -50,6 +51,7 @@ const HINTS: Record<string, string> = {
   'no-var': 'Use const (or let when the variable is reassigned).',
   'no-accessor': 'Compute the value and store it as a plain property.',
   'no-arguments': 'Use rest parameters: (...args) => ...',
+  'no-reserved-name': `Rename it: names starting with ${RESERVED_PREFIX} belong to the sandbox.`,
   'no-unknown-global':
     'Use a local variable, an input, a declared task, map, or an allowed built-in (see ORCHESTRATOR_SYNTAX_GUIDE).',
   syntax: 'Fix the syntax at this position (the code must be valid strict-mode JavaScript).',
@@ -93,9 +95,24 @@ export function validateOrchestratorSource(
     report(rule, message, start.line, start.column + 1);
   };
 
+  const reserved: { line: number; column: number; name: string }[] = [];
+  // Where each `=>` ends: an arrow's expression body may sit in parentheses the AST omits.
+  const arrowEnds: number[] = [];
   let program: AnyNode;
   try {
     program = parse(source, {
+      onToken(token) {
+        if (token.type.label === '=>') arrowEnds.push(token.end);
+        const value = (token as { value?: unknown }).value;
+        if (
+          token.type.label === 'name' &&
+          typeof value === 'string' &&
+          value.startsWith(RESERVED_PREFIX)
+        ) {
+          const start = token.loc?.start ?? { line: 1, column: 0 };
+          reserved.push({ line: start.line, column: start.column + 1, name: value });
+        }
+      },
       ecmaVersion: 2024,
       sourceType: 'module',
       allowReturnOutsideFunction: true,
@@ -118,6 +135,9 @@ export function validateOrchestratorSource(
     names: new Set([...context.inputs, ...context.tasks, 'map']),
     parent: undefined,
   };
+  for (const r of reserved) {
+    report('no-reserved-name', `\`${r.name}\` is reserved for the sandbox.`, r.line, r.column);
+  }
   const walker = new Walker(at, root);
   walker.block(program.body as AnyNode[], { names: new Set(), parent: root });
   const synchronous =
@@ -131,11 +151,31 @@ export function validateOrchestratorSource(
 
   const body = program.body as AnyNode[];
   const last = body.at(-1);
-  let finalSource = source;
+  const insertions: Insertion[] = [];
   let returnInsertedAt: CompiledSource['returnInsertedAt'];
   if (last?.type === 'ExpressionStatement' && last.loc) {
-    finalSource = `${source.slice(0, last.start)}${RETURN}${source.slice(last.start)}`;
+    insertions.push({ offset: last.start, text: RETURN, order: 0, ...last.loc.start });
     returnInsertedAt = { line: last.loc.start.line, column: last.loc.start.column };
+  }
+  if (!synchronous) {
+    // Promise machinery turns a throw inside a function it calls into a rejection nobody may
+    // look at. Every function reports the limit errors passing through it, so a limit ends the
+    // run at once whatever the code does with promises. One-line insertions keep line numbers.
+    for (const fn of walker.functions) instrument(fn, source, arrowEnds, insertions);
+  }
+  insertions.sort((a, b) => a.offset - b.offset || a.order - b.order);
+  let finalSource = '';
+  let from = 0;
+  for (const insertion of insertions) {
+    finalSource += source.slice(from, insertion.offset) + insertion.text;
+    from = insertion.offset;
+  }
+  finalSource += source.slice(from);
+  const byLine = new Map<number, Insertion[]>();
+  for (const insertion of insertions) {
+    const onLine = byLine.get(insertion.line) ?? [];
+    onLine.push(insertion);
+    byLine.set(insertion.line, onLine);
   }
   const script = `(${synchronous ? '' : 'async '}function (${context.inputs.join(', ')}) { 'use strict';\n${finalSource}\n})`;
   return {
@@ -145,16 +185,99 @@ export function validateOrchestratorSource(
     returnInsertedAt,
     toSourcePosition(line, column) {
       const sourceLine = line - 1;
-      if (
-        returnInsertedAt &&
-        sourceLine === returnInsertedAt.line &&
-        column - 1 >= returnInsertedAt.column + RETURN.length
-      ) {
-        return { line: sourceLine, column: column - RETURN.length };
+      // `column` is 1-based, insertion columns 0-based.
+      let scriptColumn = column - 1;
+      for (const insertion of byLine.get(sourceLine) ?? []) {
+        if (scriptColumn < insertion.column) break;
+        if (scriptColumn < insertion.column + insertion.text.length) {
+          scriptColumn = insertion.column;
+          break;
+        }
+        scriptColumn -= insertion.text.length;
       }
-      return { line: Math.max(1, sourceLine), column };
+      return { line: Math.max(1, sourceLine), column: scriptColumn + 1 };
     },
   };
+}
+
+/** Text inserted into the source to build the script; `line` 1-based, `column` 0-based. */
+interface Insertion {
+  offset: number;
+  text: string;
+  /**
+   * Among insertions at one offset, lower goes first: a closing text carries minus the offset of
+   * its opening, so the construct opened last is closed first.
+   */
+  order: number;
+  line: number;
+  column: number;
+}
+
+const CATCH = `}catch(e){throw ${FATAL_HOOK}(e)}`;
+
+/** The expressions parameter patterns evaluate: default values and computed keys. */
+function defaultValues(patterns: readonly (AnyNode | null)[]): AnyNode[] {
+  const found: AnyNode[] = [];
+  const visit = (node: AnyNode | null | undefined): void => {
+    if (!node) return;
+    switch (node.type) {
+      case 'AssignmentPattern':
+        found.push(node.right as AnyNode);
+        visit(node.left as AnyNode);
+        return;
+      case 'ObjectPattern':
+        for (const p of node.properties as AnyNode[]) {
+          if (p.computed) found.push(p.key as AnyNode);
+          visit((p.type === 'RestElement' ? p.argument : p.value) as AnyNode);
+        }
+        return;
+      case 'ArrayPattern':
+        for (const e of node.elements as (AnyNode | null)[]) visit(e);
+        return;
+      case 'RestElement':
+        visit(node.argument as AnyNode);
+        return;
+    }
+  };
+  for (const pattern of patterns) visit(pattern);
+  return found;
+}
+
+/** Wraps a function's body in a try/catch that reports limit errors and rethrows. */
+function instrument(
+  fn: AnyNode,
+  source: string,
+  arrowEnds: readonly number[],
+  insertions: Insertion[],
+): void {
+  const body = fn.body as AnyNode;
+  const at = (offset: number, text: string, opening?: number): void => {
+    // A closing text at its own opening's offset (an empty body) goes after that opening.
+    const order = opening === undefined ? 0 : opening === offset ? 1 : -opening;
+    insertions.push({ offset, text, order, ...getLineInfo(source, offset) });
+  };
+  // An async function turns a throw while binding its parameters into a rejection too: default
+  // values run in an instrumented arrow (no await, yield, this or arguments can occur there).
+  if (fn.async) {
+    for (const value of defaultValues(fn.params as AnyNode[])) {
+      at(value.start, '(()=>{try{return(');
+      at(value.end, `)${CATCH}})()`, value.start);
+    }
+  }
+  if (body.type === 'BlockStatement') {
+    at(body.start + 1, 'try{');
+    at(body.end - 1, CATCH, body.start + 1);
+    return;
+  }
+  // An expression body runs from its `=>` to the end of the arrow, parentheses included.
+  let arrow = body.start;
+  for (const end of arrowEnds) {
+    if (end > body.start) break;
+    if (end >= fn.start) arrow = end;
+  }
+  // `return(` so that a line break after `=>` cannot end the statement.
+  at(arrow, '{try{return(');
+  at(fn.end, `)${CATCH}}`, arrow);
 }
 
 /** Source lines around `line` with a caret under `column` (both 1-based). */
@@ -188,6 +311,8 @@ class Walker {
   usesAsync = false;
   /** Names resolved outside the code: inputs, tasks, map and built-ins. */
   readonly referenced = new Set<string>();
+  /** Every function in the code, for instrumentation. */
+  readonly functions: AnyNode[] = [];
 
   constructor(
     private readonly at: (rule: string, message: string, node: AnyNode) => void,
@@ -306,6 +431,7 @@ class Walker {
   }
 
   private fn(node: AnyNode, scope: Scope): void {
+    this.functions.push(node);
     if (node.async) this.usesAsync = true;
     if (node.generator) {
       this.at('no-generator', 'Generator functions are not allowed.', node);

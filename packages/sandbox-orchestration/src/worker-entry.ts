@@ -34,7 +34,6 @@ async function run(message: RunMessage): Promise<void> {
       engine,
       message.name,
       message.script,
-      message.taskNames,
       message.limits,
       message.prelude,
     );

@@ -201,7 +201,6 @@ export class WorkerExecutor implements RunExecutor {
           name: prepared.name,
           script: prepared.compiled.script,
           prelude: prepared.preludes.fresh,
-          taskNames: prepared.taskNames,
           limits: prepared.limits,
           synchronous: prepared.compiled.synchronous,
           request,

@@ -9,7 +9,6 @@ export interface RunMessage {
   name: string;
   script: string;
   prelude: string;
-  taskNames: readonly string[];
   limits: Readonly<Required<OrchestratorLimits>>;
   synchronous: boolean;
   request: string;

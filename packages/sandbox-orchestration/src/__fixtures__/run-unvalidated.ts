@@ -18,8 +18,12 @@ export async function runUnvalidated(
     toSourcePosition: (line, column) => ({ line: line - 1, column }),
   };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const prelude = buildPrelude({ asynchronous: true, freezeIntrinsics: options.pooled ?? false });
-  const session = new SandboxSession(await loadEngine(), 'raw', compiled.script, [], limits, prelude);
+  const prelude = buildPrelude({
+    asynchronous: true,
+    freezeIntrinsics: options.pooled ?? false,
+    taskNames: [],
+  });
+  const session = new SandboxSession(await loadEngine(), 'raw', compiled.script, limits, prelude);
   try {
     const bridge = { call: () => Promise.reject(new Error('no tasks')) };
     const { outcome } = await session.execute('0|[]', bridge, new AbortController().signal);
