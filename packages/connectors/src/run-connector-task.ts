@@ -2,6 +2,7 @@ import {
   FlyteError,
   isTerminalPhase,
   Phase,
+  parseTaskIo,
   type TaskDefinition,
   type TaskTemplateContext,
 } from '@flyte/idl';
@@ -483,14 +484,12 @@ function parseOrFail(
   schema: z.ZodType,
   value: unknown,
 ): Record<string, unknown> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data as Record<string, unknown>;
-  const issues = result.error.issues.map(
-    (i) => `${[stage, ...i.path.map(String)].join('.')}: ${i.message}`,
-  );
-  throw new FlyteError(
-    'invalid_task_io',
-    `Connector task "${task.name}" got invalid ${stage}: ${issues.join('; ')}${stage === 'outputs' ? '. The connector returned outputs that do not match the task interface.' : ''}`,
-    { cause: result.error, details: { task: task.name, stage, issues } },
-  );
+  return parseTaskIo(schema, value, {
+    task: task.name,
+    stage,
+    kind: 'Connector task',
+    ...(stage === 'outputs'
+      ? { hint: 'The connector returned outputs that do not match the task interface.' }
+      : {}),
+  }) as Record<string, unknown>;
 }

@@ -18,7 +18,6 @@ export {
   fileRef,
   flyteKinds,
 } from './flyte-types';
-
 // Literal conversion
 export {
   type AnyObjectSchema,
@@ -44,3 +43,4 @@ export {
   type TaskTemplateContext,
   type TaskTemplateExtras,
 } from './task-definition';
+export { InvalidTaskIoError, parseTaskIo, type TaskIoBoundary } from './task-io';

@@ -14,6 +14,7 @@ import {
 import { captureDefinitionSite, type DefinitionSite } from './definition-site';
 import { FlyteError } from './errors';
 import { type AnyObjectSchema, type TaskInterface, typedInterfaceOf } from './literals';
+import { parseTaskIo } from './task-io';
 
 /** Options every task run accepts. */
 export interface TaskRunOptions {
@@ -167,33 +168,12 @@ export function defineTask<I extends AnyObjectSchema, O extends AnyObjectSchema>
     async run(inputs, runOptions = {}) {
       const signal = runOptions.signal ?? new AbortController().signal;
       signal.throwIfAborted();
-      const parsed = parseStage(options.name, 'inputs', options.inputs, inputs);
+      const parsed = parseTaskIo(options.inputs, inputs, { task: options.name, stage: 'inputs' });
       const result = await options.run(parsed, { signal });
-      return parseStage(options.name, 'outputs', options.outputs, result);
+      return parseTaskIo(options.outputs, result, { task: options.name, stage: 'outputs' });
     },
     toTaskTemplate(context) {
       return createTaskTemplate(this, context, options.custom ? { custom: options.custom } : {});
     },
   };
-}
-
-function parseStage<S extends z.ZodType>(
-  task: string,
-  stage: string,
-  schema: S,
-  value: unknown,
-): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map(
-    (i) => `${[stage, ...i.path.map(String)].join('.')}: ${i.message}`,
-  );
-  throw new FlyteError(
-    'invalid_task_io',
-    `Task "${task}" got invalid ${stage}: ${issues.join('; ')}`,
-    {
-      cause: result.error,
-      details: { task, stage, issues },
-    },
-  );
 }

@@ -88,7 +88,7 @@ describe('orchestrator', () => {
     );
     const liar = orchestrator({ name: 'liar', inputs: {}, output: z.number(), source: '"nope"' });
     await expect(liar.run({})).rejects.toMatchObject({
-      code: 'invalid_orchestrator_io',
+      code: 'invalid_task_io',
       details: { stage: 'output' },
     });
   });

@@ -3,6 +3,7 @@ import {
   createTaskTemplate,
   type DefinitionSite,
   FlyteError,
+  parseTaskIo,
   type TaskDefinition,
   type TaskInterface,
   type TaskRunOptions,
@@ -488,16 +489,7 @@ function parseAtBoundary<S extends z.ZodType>(
   schema: S,
   value: unknown,
 ): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map(
-    (i) => `${[stage, ...i.path.map(String)].join('.')}: ${i.message}`,
-  );
-  throw new FlyteError(
-    'invalid_orchestrator_io',
-    `Orchestrator "${name}" got invalid ${stage}: ${issues.join('; ')}`,
-    { cause: result.error, details: { orchestrator: name, stage, issues } },
-  );
+  return parseTaskIo(schema, value, { task: name, stage, kind: 'Orchestrator' });
 }
 
 /**
