@@ -220,6 +220,26 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     await expectCleanLikeGit(dir, true);
   });
 
+  it('an untracked file is found even where a skip-worktree file is missing from disk', async () => {
+    // Same number of names on disk as in the index, yet one of them is untracked.
+    const dir = createRepo({ 'src/a.ts': 'a\n', 'src/b.ts': 'b\n' });
+    git(dir, 'update-index', '--skip-worktree', 'src/b.ts');
+    rmSync(join(dir, 'src/b.ts'));
+    write(dir, 'src/c.ts', 'c\n');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: src/c.ts');
+  });
+
+  it('an untracked file deep under a directory ignored by a parent .gitignore stays ignored', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'gen/sub/kept.ts': 'k\n' });
+    write(dir, '.gitignore', 'gen/\n');
+    git(dir, 'add', '.gitignore');
+    git(dir, 'commit', '-qm', 'ignore gen');
+    write(dir, 'gen/sub/new.ts', 'n\n');
+    await expectCleanLikeGit(dir, true);
+    write(dir, 'other/new.ts', 'n\n');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: other/');
+  });
+
   it('status.showUntrackedFiles=no leaves untracked files out, as in git', async () => {
     const dir = createRepo({ 'a.txt': 'a\n' });
     git(dir, 'config', 'status.showUntrackedFiles', 'no');

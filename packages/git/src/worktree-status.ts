@@ -304,8 +304,12 @@ async function compareIndexWithWorktree(
   options: TreeCheckOptions,
 ): Promise<FirstChange> {
   const { index } = repo;
-  const { paths, modes } = index;
+  const { paths, modes, stats: indexStats } = index;
   const root = repo.layout.worktree;
+  const prefix = `${root}/`;
+  const { fileMode, trustCtime, minimalStat } = repo.settings;
+  const { seconds: indexSeconds, nanoseconds: indexNanoseconds } = index.mtime;
+  const lstatOptions = { throwIfNoEntry: false } as const;
   const toHash: number[] = [];
   const submodules: number[] = [];
   for (let start = 0; start < paths.length; start += STAT_BATCH) {
@@ -315,12 +319,39 @@ async function compareIndexWithWorktree(
     // tens of thousands of tiny calls a status needs; the batches keep the event loop responsive.
     for (let i = start; i < end; i++) {
       if (index.stage(i) !== 0 || index.isNotCompared(i)) continue;
-      if (((modes[i] as number) & MODE_TYPE_MASK) === MODE_GITLINK) {
+      const mode = modes[i] as number;
+      if ((mode & MODE_TYPE_MASK) === MODE_GITLINK) {
         submodules.push(i);
         continue;
       }
       if (options.counters) options.counters.lstat += 1;
-      const stats = fs.lstatSync(`${root}/${paths[i]}`, { throwIfNoEntry: false });
+      const stats = fs.lstatSync(prefix + (paths[i] as string), lstatOptions);
+      // The common case inline (a regular file whose stat data matches and is not racily
+      // clean), with the same outcome as compareStat; anything else goes through compareStat.
+      if (
+        stats !== undefined &&
+        fileMode &&
+        !minimalStat &&
+        (mode & MODE_TYPE_MASK) === MODE_FILE
+      ) {
+        const base = i * 8;
+        const diskMode = stats.mode;
+        const seconds = indexStats[base + 2] as number;
+        if (
+          (diskMode & MODE_TYPE_MASK) === MODE_FILE &&
+          (diskMode & 0o100 ? 0o100755 : 0o100644) === mode &&
+          stats.mtimeMs === indexStats[base + 1] &&
+          (!trustCtime || stats.ctimeMs === indexStats[base]) &&
+          stats.ino % TWO_TO_32 === indexStats[base + 4] &&
+          stats.uid === indexStats[base + 5] &&
+          stats.gid === indexStats[base + 6] &&
+          stats.size % TWO_TO_32 === indexStats[base + 7] &&
+          (seconds < indexSeconds ||
+            (seconds === indexSeconds && (indexStats[base + 3] as number) < indexNanoseconds))
+        ) {
+          continue;
+        }
+      }
       const verdict = compareStat(repo, i, stats);
       if (verdict === 'changed') return `${stats ? 'modified' : 'deleted'}: ${paths[i]}`;
       if (verdict === 'hash') toHash.push(i);
@@ -375,29 +406,106 @@ async function firstOf<T>(
   return found;
 }
 
+/** A directory of the index: the entries under it are `paths[start..end)` (they sort together). */
+interface TrackedTreeNode {
+  /** Repository-relative, '' for the root, without a trailing slash. */
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+  /** How many distinct names (files and directories) the index has directly in it. */
+  readonly count: number;
+  readonly subdirectories: readonly TrackedTreeNode[];
+}
+
+const trackedTrees = new WeakMap<GitIndex, { tree: TrackedTreeNode; exact: boolean }>();
+
+/**
+ * The directories of the index, from one pass over its sorted paths (a string test per entry,
+ * no per-entry allocation). `exact` is false when some entry is not known to be on disk after
+ * the stat pass (a submodule, skip-worktree or assume-valid entry): names are then looked up one
+ * by one instead of being counted.
+ */
+function trackedTree(index: GitIndex): { tree: TrackedTreeNode; exact: boolean } {
+  const cached = trackedTrees.get(index);
+  if (cached) return cached;
+  const { paths, modes } = index;
+  let exact = true;
+  let i = 0;
+  const build = (prefix: string): TrackedTreeNode => {
+    const start = i;
+    let count = 0;
+    const subdirectories: TrackedTreeNode[] = [];
+    while (i < paths.length) {
+      const path = paths[i] as string;
+      if (!path.startsWith(prefix)) break;
+      const slash = path.indexOf('/', prefix.length);
+      count += 1;
+      if (slash < 0 || slash === path.length - 1) {
+        // A file, or a sparse-index directory entry ("dir/", never on disk as such).
+        if (
+          slash >= 0 ||
+          index.stage(i) !== 0 ||
+          index.isNotCompared(i) ||
+          ((modes[i] as number) & MODE_TYPE_MASK) === MODE_GITLINK
+        ) {
+          exact = false;
+        }
+        i += 1;
+      } else {
+        subdirectories.push(build(path.slice(0, slash + 1)));
+      }
+    }
+    return { path: prefix.slice(0, -1), start, end: i, count, subdirectories };
+  };
+  const tree = build('');
+  trackedTrees.set(index, { tree, exact });
+  return { tree, exact };
+}
+
+/** The names the index has directly in `node` (files and directories). */
+function trackedNames(index: GitIndex, node: TrackedTreeNode): Set<string> {
+  const names = new Set<string>();
+  const from = node.path === '' ? 0 : node.path.length + 1;
+  let i = node.start;
+  for (const child of node.subdirectories) {
+    for (; i < child.start; i++)
+      names.add((index.paths[i] as string).slice(from).replace(/\/$/, ''));
+    names.add(child.path.slice(from));
+    i = child.end;
+  }
+  for (; i < node.end; i++) names.add((index.paths[i] as string).slice(from).replace(/\/$/, ''));
+  return names;
+}
+
 async function findUntracked(
   repo: OpenRepository,
   options: TreeCheckOptions,
 ): Promise<FirstChange> {
   const root = repo.layout.worktree;
-  const { children, directories } = repo.index;
+  const { index } = repo;
   const { ignoreCase } = repo.settings;
+  const { tree, exact } = trackedTree(index);
   let visited = 0;
 
-  const readDirectory = (relative: string): fs.Dirent[] => {
+  // Names only: most names are tracked, and a tracked name needs no file type (the stat pass has
+  // already checked what is there). The type is looked up for the rare untracked name.
+  const readNames = (relative: string): string[] => {
     if (options.counters) options.counters.directoriesRead += 1;
     try {
-      return fs.readdirSync(relative === '' ? root : join(root, relative), { withFileTypes: true });
+      return fs.readdirSync(relative === '' ? root : `${root}/${relative}`);
     } catch {
       return [];
     }
   };
-  const levelFor = (relative: string, dirents: fs.Dirent[]): IgnoreLevel | undefined => {
-    if (!dirents.some((d) => d.name === '.gitignore' && !d.isDirectory())) return undefined;
+  const isDirectoryOnDisk = (path: string): boolean =>
+    fs.lstatSync(`${root}/${path}`, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const levelFor = (relative: string, names: readonly string[]): IgnoreLevel | undefined => {
+    if (!names.includes('.gitignore')) return undefined;
     let content: string;
     try {
       content = fs.readFileSync(join(root, relative, '.gitignore'), 'utf8');
     } catch {
+      // Also a directory named .gitignore (EISDIR): no rules.
       return undefined;
     }
     return { base: relative, rules: compileIgnoreRules(content, ignoreCase) };
@@ -409,13 +517,13 @@ async function findUntracked(
     relative: string,
     levels: readonly IgnoreLevel[],
   ): Promise<boolean> => {
-    const dirents = readDirectory(relative);
-    if (dirents.some((d) => d.name === '.git')) return true;
-    const level = levelFor(relative, dirents);
+    const names = readNames(relative);
+    if (names.includes('.git')) return true;
+    const level = levelFor(relative, names);
     const inner = level ? [...levels, level] : levels;
-    for (const dirent of dirents) {
-      const path = `${relative}/${dirent.name}`;
-      const isDirectory = dirent.isDirectory();
+    for (const name of names) {
+      const path = `${relative}/${name}`;
+      const isDirectory = isDirectoryOnDisk(path);
       if (isIgnored(path, isDirectory, inner, repo.excludes)) continue;
       if (!isDirectory) return true;
       if (await hasVisibleContent(path, inner)) return true;
@@ -423,44 +531,61 @@ async function findUntracked(
     return false;
   };
 
-  const scan = async (relative: string, levels: readonly IgnoreLevel[]): Promise<FirstChange> => {
+  /**
+   * One tracked directory on the way down: whether it is ignored is decided only when an
+   * untracked name is found below it, since git applies ignore rules to untracked paths only
+   * (untracked files under an ignored directory stay ignored even when it holds tracked ones).
+   */
+  interface TrackedDirectory {
+    readonly path: string;
+    readonly parent: TrackedDirectory | undefined;
+    /** The ignore levels that apply to this directory's own name (those of its ancestors). */
+    readonly levels: readonly IgnoreLevel[];
+    ignored?: boolean;
+  }
+  const isInIgnoredDirectory = (directory: TrackedDirectory | undefined): boolean => {
+    if (!directory || directory.path === '') return false;
+    directory.ignored ??=
+      isInIgnoredDirectory(directory.parent) ||
+      isIgnored(directory.path, true, directory.levels, repo.excludes);
+    return directory.ignored;
+  };
+
+  const scan = async (node: TrackedTreeNode, directory: TrackedDirectory): Promise<FirstChange> => {
     if (++visited % 64 === 0) {
       throwIfAborted(options.signal, 'Looking for untracked files');
       await new Promise<void>((done) => setImmediate(done));
     }
-    const dirents = readDirectory(relative);
-    const level = levelFor(relative, dirents);
-    const inner = level ? [...levels, level] : levels;
-    const tracked = children.get(relative);
-    const subdirectories: string[] = [];
-    for (const dirent of dirents) {
-      const name = dirent.name;
-      if (tracked?.has(name)) {
-        // Tracked files are the stat pass's business; only tracked directories are entered.
-        if (!dirent.isDirectory()) continue;
+    const relative = directory.path;
+    const names = readNames(relative);
+    const level = levelFor(relative, names);
+    const inner = level ? [...directory.levels, level] : directory.levels;
+    // Every tracked name is known to be on disk (the stat pass found each tracked file), so when
+    // the directory holds exactly as many names as the index has children there, none of its
+    // names is untracked and they need not be looked up one by one.
+    const onDisk = names.length - (names.includes('.git') ? 1 : 0);
+    if (!exact || onDisk !== node.count) {
+      const tracked = trackedNames(index, node);
+      for (const name of names) {
+        // Git never lists a .git entry, at any depth.
+        if (tracked.has(name) || name === '.git') continue;
+        if (isInIgnoredDirectory(directory)) return undefined;
         const path = relative === '' ? name : `${relative}/${name}`;
-        // Submodules (gitlinks) are checked as repositories, not scanned. Untracked files under an
-        // ignored directory stay ignored even when it holds tracked ones.
-        if (directories.has(path) && !isIgnored(path, true, inner, repo.excludes)) {
-          subdirectories.push(path);
-        }
-        continue;
+        const isDirectory = isDirectoryOnDisk(path);
+        if (isIgnored(path, isDirectory, inner, repo.excludes)) continue;
+        if (!isDirectory) return `untracked: ${path}`;
+        if (await hasVisibleContent(path, inner)) return `untracked: ${path}/`;
       }
-      // Git never lists a .git entry, at any depth.
-      if (name === '.git') continue;
-      const path = relative === '' ? name : `${relative}/${name}`;
-      const isDirectory = dirent.isDirectory();
-      if (isIgnored(path, isDirectory, inner, repo.excludes)) continue;
-      if (!isDirectory) return `untracked: ${path}`;
-      if (await hasVisibleContent(path, inner)) return `untracked: ${path}/`;
     }
-    for (const path of subdirectories) {
-      const change = await scan(path, inner);
+    // Tracked files are the stat pass's business; only tracked directories are entered
+    // (submodules, gitlinks, are checked as repositories, not scanned).
+    for (const child of node.subdirectories) {
+      const change = await scan(child, { path: child.path, parent: directory, levels: inner });
       if (change) return change;
     }
     return undefined;
   };
-  return scan('', []);
+  return scan(tree, { path: '', parent: undefined, levels: [] });
 }
 
 /** The state of one file compared with HEAD. */
