@@ -1,8 +1,6 @@
-// Git's metadata files are tiny: synchronous reads cost microseconds, while each thread-pool
-// round trip of fs/promises costs far more on a busy machine (measured in bench/git).
-import { readFileSync, type Stats, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parsedFileCache } from './parsed-file-cache';
 
 /**
  * A parsed git config file: every value of every key, keys spelled `section.subsection.name`
@@ -10,24 +8,17 @@ import { join } from 'node:path';
  */
 export type GitConfig = ReadonlyMap<string, readonly string[]>;
 
-const cache = new Map<string, { mtimeMs: number; size: number; config: GitConfig }>();
+const readCachedConfig = parsedFileCache<GitConfig>(
+  (text) => parseGitConfig(text),
+  () => new Map(),
+);
 
 /**
  * Reads a config file, or an empty config when it does not exist. Parsed files are cached per
  * process and re-read only when their mtime or size changes.
  */
 export async function readGitConfig(file: string): Promise<GitConfig> {
-  let info: Stats;
-  try {
-    info = statSync(file);
-  } catch {
-    return new Map();
-  }
-  const cached = cache.get(file);
-  if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.config;
-  const config = parseGitConfig(readFileSync(file, 'utf8'));
-  cache.set(file, { mtimeMs: info.mtimeMs, size: info.size, config });
-  return config;
+  return readCachedConfig(file);
 }
 
 /** The last value of `key` across `configs` (later configs win, as in git), or undefined. */

@@ -5,6 +5,7 @@ import { lstatSync, readdirSync, readFileSync, realpathSync, type Stats, statSyn
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GitError } from './errors';
 import { type GitConfig, readGitConfig } from './git-config';
+import { parsedFileCache } from './parsed-file-cache';
 
 /** Where a repository's pieces live. Linked worktrees and submodules split them apart. */
 export interface RepositoryLayout {
@@ -100,29 +101,21 @@ export function readRepositoryConfig(layout: RepositoryLayout): Promise<GitConfi
   return readGitConfig(join(layout.commondir, 'config'));
 }
 
-const packedRefsCache = new Map<
-  string,
-  { mtimeMs: number; size: number; refs: Map<string, string> }
->();
+const readPackedRefs = parsedFileCache(
+  (text) => {
+    const refs = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      // "<oid> <ref>"; "^<oid>" peels the tag above it; "#" lines are traits.
+      const match = /^([0-9a-f]{40,64}) (\S+)$/.exec(line);
+      if (match?.[1] && match[2]) refs.set(match[2], match[1]);
+    }
+    return refs;
+  },
+  () => new Map<string, string>(),
+);
 
 async function packedRefs(commondir: string): Promise<Map<string, string>> {
-  const file = join(commondir, 'packed-refs');
-  let info: Stats;
-  try {
-    info = statSync(file);
-  } catch {
-    return new Map();
-  }
-  const cached = packedRefsCache.get(file);
-  if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.refs;
-  const refs = new Map<string, string>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    // "<oid> <ref>"; "^<oid>" peels the tag above it; "#" lines are traits.
-    const match = /^([0-9a-f]{40,64}) (\S+)$/.exec(line);
-    if (match?.[1] && match[2]) refs.set(match[2], match[1]);
-  }
-  packedRefsCache.set(file, { mtimeMs: info.mtimeMs, size: info.size, refs });
-  return refs;
+  return readPackedRefs(join(commondir, 'packed-refs'));
 }
 
 // Refs that belong to one worktree rather than to the shared directory.

@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { untilAborted } from './abortable';
 import { statusOf } from './docker-client';
 import { BaseImageMissingError, ImageBuildError, InvalidPackageError } from './errors';
 import { findMissingPackage } from './invalid-package';
@@ -286,20 +287,7 @@ export async function resolveImage(
     build = buildOnce(docker, spec, tag, context, options).finally(() => inFlight.delete(tag));
     inFlight.set(tag, build);
   }
-  if (!options.signal) return build;
-  const signal = options.signal;
-  let onAbort: (() => void) | undefined;
-  try {
-    return await Promise.race([
-      build,
-      new Promise<never>((_, reject) => {
-        onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
+  return untilAborted(build, options.signal);
 }
 
 async function buildOnce(

@@ -22,6 +22,7 @@ import {
 } from '@flyte/idl/core';
 import type Docker from 'dockerode';
 import { z } from 'zod';
+import { untilAborted } from './abortable';
 import { CappedOutput, LineSplitter, maskSecrets, tailOf } from './capped-output';
 import { ConcurrencyLimit } from './concurrency-limit';
 import { createDockerClient, ensureDockerReachable } from './docker-client';
@@ -435,21 +436,7 @@ export function createSandbox<
         throw error;
       },
     );
-    if (!build?.signal) return imagePromise;
-    const signal = build.signal;
-    signal.throwIfAborted();
-    let onAbort: (() => void) | undefined;
-    try {
-      return await Promise.race([
-        imagePromise,
-        new Promise<never>((_, reject) => {
-          onAbort = () => reject(signal.reason);
-          signal.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
-    } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-    }
+    return untilAborted(imagePromise, build?.signal);
   };
 
   const containerSpec = (img: string): ContainerSpec => ({

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { rejection } from './__fixtures__/rejection';
 import { OrchestratorError, OrchestratorValidationError, SandboxLimitError } from './errors';
 import { orchestrateLocal, orchestrator } from './orchestrator';
 
@@ -12,15 +13,6 @@ afterEach(async () => {
     }),
   ).toBe(2);
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected the run to fail, it returned ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-}
 
 describe('hostile code', () => {
   it.each([

@@ -1,16 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { rejection } from './__fixtures__/rejection';
 import { SandboxLimitError } from './errors';
 import { DEFAULT_LIMITS } from './limits';
 import { orchestrateLocal, orchestrator } from './orchestrator';
 
 async function limitHit(promise: Promise<unknown>): Promise<SandboxLimitError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected a SandboxLimitError, the run returned ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
+  const error = await rejection(promise);
   expect(error).toBeInstanceOf(SandboxLimitError);
   return error as SandboxLimitError;
 }
