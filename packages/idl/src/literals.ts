@@ -1,4 +1,5 @@
 import {
+  clone,
   create,
   equals,
   type JsonObject,
@@ -153,6 +154,19 @@ function describe(schema: z.ZodType, path: string): Described {
  * @throws UnsupportedSchemaError for zod types with no flyteidl2 counterpart (functions, maps, transforms...).
  */
 export function literalTypeOf(schema: z.ZodType, path = 'value'): LiteralType {
+  // Encoding an optional or union value embeds its type; an object's type carries its JSON
+  // Schema. Computing those once per schema keeps them off the per-value path.
+  let type = literalTypes.get(schema);
+  if (!type) {
+    type = computeLiteralType(schema, path);
+    literalTypes.set(schema, type);
+  }
+  return clone(LiteralTypeSchema, type);
+}
+
+const literalTypes = new WeakMap<z.ZodType, LiteralType>();
+
+function computeLiteralType(schema: z.ZodType, path: string): LiteralType {
   const d = describe(schema, path);
   const simple = (simple: SimpleType) =>
     create(LiteralTypeSchema, { type: { case: 'simple', value: simple } });
