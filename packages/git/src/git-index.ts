@@ -281,6 +281,20 @@ function corrupt(file: string, problem: string, cause?: unknown): GitError {
   );
 }
 
+/** Buffer's undocumented decoder that `toString('utf8', start, end)` ends in. */
+type Utf8Slicing = Buffer & { utf8Slice(start: number, end: number): string };
+
+/**
+ * UTF-8 text of `data[start..end)`. Buffer's own decoder, called without `toString`'s argument
+ * handling when this Node has it (every version so far): in a process that has not warmed up,
+ * that is measurably cheaper for 20,000 short paths than `toString`, or than slicing one latin1
+ * decoding of the whole file after checking each path for non-ASCII bytes.
+ */
+const decodeUtf8: (data: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as Partial<Utf8Slicing>).utf8Slice === 'function'
+    ? (data, start, end) => (data as Utf8Slicing).utf8Slice(start, end)
+    : (data, start, end) => data.toString('utf8', start, end);
+
 /** Parses index bytes. Exposed for tests; use {@link readGitIndex}. */
 export function parseGitIndex(
   file: string,
@@ -308,10 +322,8 @@ export function parseGitIndex(
   let offset = 12;
   let previousPath = Buffer.alloc(0);
   // Fixed-width fields through a DataView (a builtin, cheaper than Buffer's JS readers in a
-  // process that has not warmed up), and ASCII paths as slices of one latin1 decoding of the file
-  // instead of one native decode call each: this loop runs once per tracked file.
+  // process that has not warmed up): this loop runs once per tracked file.
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const text = version === 4 ? '' : data.toString('latin1', 0, body);
   try {
     for (let i = 0; i < count; i++) {
       const start = offset;
@@ -374,14 +386,7 @@ export function parseGitIndex(
         const end =
           length < 0xfff && data[offset + length] === 0 ? offset + length : data.indexOf(0, offset);
         if (end < 0 || end > body) throw new Error(`entry ${i} has an unterminated path`);
-        let ascii = true;
-        for (let at = offset; at < end; at++) {
-          if ((data[at] as number) > 0x7f) {
-            ascii = false;
-            break;
-          }
-        }
-        path = ascii ? text.slice(offset, end) : data.toString('utf8', offset, end);
+        path = decodeUtf8(data, offset, end);
         // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
         offset = start + ((end - start + 8) & ~7);
       }

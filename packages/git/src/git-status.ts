@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { throwIfAborted } from './errors';
+import type { LstatReader } from './fast-lstat';
 import { configBoolean, configValue, type GitConfig, readUserConfigs } from './git-config';
 import { readGitIndex } from './git-index';
 import { readExcludeRules } from './ignore-rules';
@@ -174,11 +175,17 @@ async function inspect(layout: RepositoryLayout): Promise<Inspection> {
   return { layout, repo, branch: head.branch, isShallow, remote, reason: undefined };
 }
 
+/** What measureGitStatus adds to a check: work counters, and the lstat reader to use. */
+interface CheckInternals {
+  readonly counters: CheckCounters;
+  readonly lstat?: LstatReader | undefined;
+}
+
 // Set by GitStatus's static block: gives measureGitStatus the private factory.
-let createWithCounters: (
+let createWithInternals: (
   dir: string,
   options: GitStatusOptions,
-  counters: CheckCounters,
+  internals: CheckInternals,
 ) => Promise<GitStatus>;
 
 /**
@@ -270,13 +277,13 @@ export class GitStatus {
   }
 
   static {
-    createWithCounters = (dir, options, counters) => GitStatus.#create(dir, options, counters);
+    createWithInternals = (dir, options, internals) => GitStatus.#create(dir, options, internals);
   }
 
   static async #create(
     dir: string,
     options: GitStatusOptions,
-    counters: CheckCounters | undefined,
+    internals: CheckInternals | undefined,
   ): Promise<GitStatus> {
     throwIfAborted(options.signal, 'GitStatus.fromRepo');
     const layout = await discoverRepository(resolve(dir));
@@ -301,7 +308,8 @@ export class GitStatus {
       firstChange = await findFirstChange(inspection.repo, {
         signal: options.signal,
         concurrency: options.concurrency,
-        counters,
+        counters: internals?.counters,
+        lstat: internals?.lstat,
       });
       isTreeClean = firstChange === undefined;
     }
@@ -454,12 +462,14 @@ function noLink(reason: string): GitLink {
 
 /**
  * {@link GitStatus.fromRepo} that also counts the work done (files stat'ed, hashed, directories
- * read), so the package's tests can check that the fast path is taken. Not exported publicly.
+ * read), so the package's tests can check that the fast path is taken, optionally with another
+ * lstat reader (to compare verdicts with the `fs.lstatSync` fallback). Not exported publicly.
  */
 export function measureGitStatus(
   dir: string,
   counters: CheckCounters,
   options: GitStatusOptions = {},
+  lstat?: LstatReader,
 ): Promise<GitStatus> {
-  return createWithCounters(dir, options, counters);
+  return createWithInternals(dir, options, { counters, lstat });
 }

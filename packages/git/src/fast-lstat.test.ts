@@ -1,0 +1,235 @@
+import * as fs from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import {
+  createRepo,
+  git,
+  gitSaysClean,
+  removeScratch,
+  scratchDir,
+  write,
+} from './__fixtures__/git-repository';
+import {
+  createLstatReader,
+  type FsBinding,
+  type LstatNumbers,
+  type LstatReader,
+} from './fast-lstat';
+import { measureGitStatus } from './git-status';
+import type { CheckCounters } from './worktree-status';
+
+afterAll(removeScratch);
+
+const NODE_BINDING = (process as unknown as { binding(name: string): FsBinding }).binding('fs');
+
+function copy(numbers: LstatNumbers | undefined): LstatNumbers | undefined {
+  return numbers && { ...numbers };
+}
+
+/** What fs.lstatSync says, in the reader's terms. */
+function expected(path: string): LstatNumbers | undefined {
+  const stats = fs.lstatSync(path, { throwIfNoEntry: false });
+  return (
+    stats && {
+      mode: stats.mode,
+      ino: stats.ino,
+      uid: stats.uid,
+      gid: stats.gid,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      ctimeMs: stats.ctimeMs,
+    }
+  );
+}
+
+/** A directory with a file, an executable, a symlink, a dangling symlink and a subdirectory. */
+function sampleTree(): string {
+  const dir = scratchDir();
+  writeFileSync(join(dir, 'file.txt'), 'hello\n');
+  writeFileSync(join(dir, 'tool.sh'), '#!/bin/sh\n');
+  chmodSync(join(dir, 'tool.sh'), 0o755);
+  utimesSync(join(dir, 'file.txt'), 1_700_000_000.123456, 1_700_000_000.987654);
+  symlinkSync('file.txt', join(dir, 'link'));
+  symlinkSync('nowhere', join(dir, 'dangling'));
+  mkdirSync(join(dir, 'sub'));
+  return dir;
+}
+
+const SAMPLE_NAMES = ['file.txt', 'tool.sh', 'link', 'dangling', 'sub', 'missing', 'sub/missing'];
+
+describe('createLstatReader', () => {
+  it('gives fs.lstatSync’s numbers through the binding, for files, symlinks (not followed) and directories', () => {
+    const dir = sampleTree();
+    const fast = createLstatReader({ binding: NODE_BINDING });
+    for (const name of SAMPLE_NAMES) {
+      expect(copy(fast(join(dir, name))), name).toEqual(expected(join(dir, name)));
+    }
+    expect((fast(join(dir, 'link'))?.mode ?? 0) & 0o170000).toBe(0o120000);
+  });
+
+  it('gives the same numbers with the fast path forced off', () => {
+    const dir = sampleTree();
+    const fast = createLstatReader({ binding: NODE_BINDING });
+    const portable = createLstatReader({ binding: null });
+    for (const name of SAMPLE_NAMES) {
+      expect(copy(portable(join(dir, name))), name).toEqual(copy(fast(join(dir, name))));
+    }
+  });
+
+  it('gives undefined for a missing file and throws fs.lstatSync’s own error otherwise', () => {
+    const dir = sampleTree();
+    for (const reader of [
+      createLstatReader({ binding: NODE_BINDING }),
+      createLstatReader({ binding: null }),
+    ]) {
+      expect(reader(join(dir, 'missing'))).toBeUndefined();
+      // A path through a regular file: ENOTDIR, which lstatSync throws even with throwIfNoEntry.
+      expect(() => reader(join(dir, 'file.txt', 'x'))).toThrow(
+        expect.objectContaining({ code: 'ENOTDIR', syscall: 'lstat' }),
+      );
+      expect(() => reader(join(dir, 'nul\0byte'))).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+      );
+    }
+  });
+
+  it('drops a binding whose numbers differ from fs.lstatSync’s, for good', () => {
+    const dir = sampleTree();
+    let calls = 0;
+    const lying: FsBinding = {
+      lstat(path, bigint, request, throwIfNoEntry) {
+        calls += 1;
+        const result = NODE_BINDING.lstat(path, bigint, request, throwIfNoEntry);
+        if (result instanceof Float64Array) result[8] = (result[8] as number) + 1; // size
+        return result;
+      },
+    };
+    const reader = createLstatReader({ binding: lying, probe: join(dir, 'file.txt') });
+    const callsAfterCheck = calls;
+    expect(copy(reader(join(dir, 'file.txt')))).toEqual(expected(join(dir, 'file.txt')));
+    expect(calls).toBe(callsAfterCheck);
+  });
+
+  it('drops a binding that throws for a missing path, or returns something else, or throws at all', () => {
+    const dir = sampleTree();
+    const probe = join(dir, 'file.txt');
+    const throwsForMissing: FsBinding = {
+      lstat(path, bigint, request) {
+        // The convention of Node versions before throwIfNoEntry: always throw.
+        return NODE_BINDING.lstat(path, bigint, request, true as unknown as false);
+      },
+    };
+    const returnsAnObject: FsBinding = { lstat: (path) => fs.lstatSync(path) };
+    const throwsAlways: FsBinding = {
+      lstat() {
+        throw new Error('not this way');
+      },
+    };
+    for (const binding of [throwsForMissing, returnsAnObject, throwsAlways]) {
+      let used = false;
+      const spy: FsBinding = {
+        lstat(...args) {
+          used = true;
+          return binding.lstat(...args);
+        },
+      };
+      const reader = createLstatReader({ binding: spy, probe });
+      used = false;
+      expect(reader(join(dir, 'missing'))).toBeUndefined();
+      expect(copy(reader(probe))).toEqual(expected(probe));
+      expect(used).toBe(false);
+    }
+  });
+
+  it('does not touch process.binding when that would emit DEP0111 (pending deprecation)', () => {
+    const dir = sampleTree();
+    const binding = vi.spyOn(process as unknown as { binding: () => unknown }, 'binding');
+    vi.stubEnv('NODE_PENDING_DEPRECATION', '1');
+    try {
+      const reader = createLstatReader();
+      expect(copy(reader(join(dir, 'file.txt')))).toEqual(expected(join(dir, 'file.txt')));
+      expect(binding).not.toHaveBeenCalled();
+    } finally {
+      vi.unstubAllEnvs();
+      binding.mockRestore();
+    }
+  });
+
+  it('falls back to fs.lstatSync for one path when the binding throws for it', () => {
+    const dir = sampleTree();
+    const failing = join(dir, 'tool.sh');
+    const flaky: FsBinding = {
+      lstat(path, bigint, request, throwIfNoEntry) {
+        if (path === failing) throw new Error('transient');
+        return NODE_BINDING.lstat(path, bigint, request, throwIfNoEntry);
+      },
+    };
+    const reader = createLstatReader({ binding: flaky, probe: join(dir, 'file.txt') });
+    expect(copy(reader(failing))).toEqual(expected(failing));
+    expect(copy(reader(join(dir, 'file.txt')))).toEqual(expected(join(dir, 'file.txt')));
+  });
+});
+
+describe('GitStatus with and without the fast lstat path', () => {
+  function counters(): CheckCounters {
+    return { lstat: 0, hashed: 0, directoriesRead: 0, treesRead: 0 };
+  }
+
+  /** Both readers give git's verdict, the same first change and the same work. */
+  async function expectSameVerdicts(dir: string, readers: readonly LstatReader[]): Promise<void> {
+    const clean = gitSaysClean(dir);
+    const results = [];
+    for (const lstat of readers) {
+      const work = counters();
+      const status = await measureGitStatus(dir, work, {}, lstat);
+      results.push({ clean: status.isTreeClean, firstChange: status.firstChange, work });
+    }
+    expect(results[0]?.clean).toBe(clean);
+    for (const result of results) expect(result).toEqual(results[0]);
+  }
+
+  it('agree with each other and with git on clean, touched, modified, deleted, chmod and symlink changes', async () => {
+    const readers = [
+      createLstatReader({ binding: NODE_BINDING }),
+      createLstatReader({ binding: null }),
+    ];
+    const dir = createRepo(
+      {
+        'a.txt': 'a\n',
+        'src/b.ts': 'export const b = 1;\n',
+        'src/deep/c.ts': 'export const c = 1;\n',
+        'run.sh': '#!/bin/sh\n',
+      },
+      'https://github.com/acme/etl.git',
+    );
+    symlinkSync('a.txt', join(dir, 'link'));
+    git(dir, 'add', 'link');
+    git(dir, 'commit', '-qm', 'link');
+    git(dir, 'status', '--porcelain');
+    await expectSameVerdicts(dir, readers);
+
+    // Touched but unchanged: stat data differs, content does not.
+    utimesSync(join(dir, 'src/b.ts'), new Date(), new Date(Date.now() + 5_000));
+    await expectSameVerdicts(dir, readers);
+    // Same size, different content.
+    write(dir, 'src/b.ts', 'export const b = 2;\n');
+    await expectSameVerdicts(dir, readers);
+    git(dir, 'checkout', '--', 'src/b.ts');
+    chmodSync(join(dir, 'run.sh'), 0o755);
+    await expectSameVerdicts(dir, readers);
+    git(dir, 'checkout', '--', 'run.sh');
+    rmSync(join(dir, 'link'));
+    symlinkSync('src/b.ts', join(dir, 'link'));
+    await expectSameVerdicts(dir, readers);
+    rmSync(join(dir, 'link'));
+    writeFileSync(join(dir, 'link'), 'a.txt');
+    await expectSameVerdicts(dir, readers);
+    git(dir, 'checkout', '--', 'link');
+    rmSync(join(dir, 'src/deep/c.ts'));
+    await expectSameVerdicts(dir, readers);
+    git(dir, 'checkout', '--', 'src/deep/c.ts');
+    git(dir, 'status', '--porcelain');
+    await expectSameVerdicts(dir, readers);
+  });
+});
