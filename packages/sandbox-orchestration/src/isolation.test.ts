@@ -5,44 +5,59 @@ import { OrchestratorError } from './errors';
 import { orchestrateLocal, orchestrator } from './orchestrator';
 
 describe('isolation and determinism', () => {
-  it('exposes no code-compiling or nondeterministic global, even past the validator', async () => {
-    const names = [
-      'Date',
-      'eval',
-      'Function',
-      'globalThis',
-      'Proxy',
-      'Reflect',
-      'WeakRef',
-      'FinalizationRegistry',
-      'InternalError',
-      'Symbol',
-      'ArrayBuffer',
-    ];
-    const types = await runUnvalidated(`return [${names.map((n) => `typeof ${n}`).join(', ')}]`);
-    expect(types).toEqual(names.map(() => 'undefined'));
-    const constructors = await runUnvalidated(`return [
-      typeof (() => {}).constructor,
-      typeof (async () => {}).constructor,
-      typeof (function* () {}).constructor,
-      typeof (async function* () {}).constructor,
-      typeof Object.getPrototypeOf(async () => {})['constr' + 'uctor'],
-      typeof map.constructor,
-    ]`);
-    expect(constructors).toEqual(Array(6).fill('undefined'));
-  });
+  // Async code runs through the runner and its prelude, synchronous code through the direct call
+  // path and its own prelude: each locks its context down by itself.
+  describe.each([
+    { path: 'runner', direct: false },
+    { path: 'direct call path', direct: true },
+  ])('through the $path', ({ direct }) => {
+    it('exposes no code-compiling or nondeterministic global, even past the validator', async () => {
+      const names = [
+        'Date',
+        'eval',
+        'Function',
+        'globalThis',
+        'Proxy',
+        'Reflect',
+        'WeakRef',
+        'FinalizationRegistry',
+        'InternalError',
+        'Symbol',
+        'ArrayBuffer',
+      ];
+      const types = await runUnvalidated(`return [${names.map((n) => `typeof ${n}`).join(', ')}]`, {
+        direct,
+      });
+      expect(types).toEqual(names.map(() => 'undefined'));
+      const constructors = await runUnvalidated(
+        `return [
+        typeof (() => {}).constructor,
+        typeof (async () => {}).constructor,
+        typeof (function* () {}).constructor,
+        typeof (async function* () {}).constructor,
+        typeof Object.getPrototypeOf(async () => {})['constr' + 'uctor'],
+        typeof Object.getPrototypeOf(function* () {}).constructor,
+        ${direct ? '' : 'typeof map.constructor,'}
+      ]`,
+        { direct },
+      );
+      expect(constructors).toEqual(Array(direct ? 6 : 7).fill('undefined'));
+    });
 
-  it('lets no guest pollution reach the host or a pooled context, even past the validator', async () => {
-    await expect(
-      runUnvalidated("Object.defineProperty(Array.prototype, 'leak', { value: 1 })", {
-        pooled: true,
-      }),
-    ).rejects.toThrow(/TypeError/);
-    await runUnvalidated(
-      "Object.defineProperty(Object.prototype, 'polluted', { value: 1 }); Array.prototype.push = null",
-    );
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(typeof [].push).toBe('function');
+    it('lets no guest pollution reach the host or a pooled context, even past the validator', async () => {
+      await expect(
+        runUnvalidated("Object.defineProperty(Array.prototype, 'leak', { value: 1 })", {
+          pooled: true,
+          direct,
+        }),
+      ).rejects.toThrow(/TypeError/);
+      await runUnvalidated(
+        "Object.defineProperty(Object.prototype, 'polluted', { value: 1 }); Array.prototype.push = null",
+        { direct },
+      );
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(typeof [].push).toBe('function');
+    });
   });
 
   it('has no Date, and seeds Math.random per run from the inputs', async () => {

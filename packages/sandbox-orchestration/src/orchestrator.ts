@@ -13,12 +13,17 @@ import {
 import type { TaskTemplate } from '@flyte/idl/core';
 import { z } from 'zod';
 import { NondeterminismError, OrchestratorError } from './errors';
-import { buildPrelude } from './guest-prelude';
+import { buildDirectPrelude, buildPrelude } from './guest-prelude';
 import { firstSourcePosition, mapGuestStack } from './guest-stack';
 import type { Journal, JournalEntry } from './journal';
 import { type OrchestratorLimits, resolveLimits } from './limits';
 import { loadEngine, loadedEngine, type QuickJSEngine } from './quickjs-engine';
-import { type GuestOutcome, type HostBridge, SandboxSession } from './sandbox-session';
+import {
+  type GuestOutcome,
+  type HostBridge,
+  SandboxSession,
+  type SessionMode,
+} from './sandbox-session';
 import {
   adaptTask,
   ORCHESTRATOR_BRAND,
@@ -183,6 +188,13 @@ export interface PreparedOrchestrator {
   limits: Readonly<Required<OrchestratorLimits>>;
   /** The prelude for fresh contexts and for pooled ones (frozen intrinsics). */
   preludes: { fresh: string; pooled: string };
+  /**
+   * For synchronous code: the preludes of the direct call path (`buildDirectPrelude`), used in
+   * this thread when the engine passed its self-test.
+   */
+  directPreludes: { fresh: string; pooled: string; host: boolean } | undefined;
+  /** Whether the code names `Math`, so that runs must seed `Math.random`. */
+  usesMath: boolean;
 }
 
 /** Validates names and source and adapts the tasks. Throws before anything runs. */
@@ -214,6 +226,10 @@ export function prepareOrchestrator(
     tasks: taskNames,
   });
   const asynchronous = !compiled.synchronous;
+  const direct = {
+    math: compiled.builtins.has('Math'),
+    json: compiled.builtins.has('JSON'),
+  };
   return {
     name,
     compiled,
@@ -225,7 +241,24 @@ export function prepareOrchestrator(
       fresh: buildPrelude({ asynchronous, freezeIntrinsics: false, taskNames }),
       pooled: buildPrelude({ asynchronous, freezeIntrinsics: true, taskNames }),
     },
+    directPreludes: compiled.synchronous
+      ? {
+          fresh: buildDirectPrelude({ ...direct, freezeIntrinsics: false }),
+          pooled: buildDirectPrelude({ ...direct, freezeIntrinsics: true }),
+          host: direct.json,
+        }
+      : undefined,
+    usesMath: direct.math,
   };
+}
+
+/** What the runner reads: `"<seed>|<inputs as a JSON array>"`. */
+function requestOf(
+  values: readonly unknown[],
+  seed: number | undefined,
+  inputsJson: string | undefined,
+): string {
+  return `${seed ?? 0}|${inputsJson ?? JSON.stringify(values)}`;
 }
 
 /** FNV-1a over the inputs' JSON: the same inputs seed `Math.random` the same way. */
@@ -270,35 +303,65 @@ export class InProcessExecutor implements RunExecutor {
   constructor(private readonly poolSize = 0) {}
 
   private async acquire(prepared: PreparedOrchestrator): Promise<SandboxSession> {
-    return this.acquireFrom(loadedEngine() ?? (await loadEngine()), prepared);
+    return this.acquireFrom(loadedEngine() ?? (await loadEngine()), prepared, 'runner');
   }
 
-  private acquireFrom(engine: QuickJSEngine, prepared: PreparedOrchestrator): SandboxSession {
+  private acquireFrom(
+    engine: QuickJSEngine,
+    prepared: PreparedOrchestrator,
+    mode: SessionMode,
+  ): SandboxSession {
     for (let session = this.idle.pop(); session; session = this.idle.pop()) {
-      if (session.engine === engine && !engine.broken) return session;
+      if (session.engine === engine && !engine.broken && session.mode === mode) return session;
       session.dispose();
     }
     const pooled = this.poolSize > 0;
+    const { script } = prepared.compiled;
+    if (mode === 'runner') {
+      const { fresh, pooled: frozen } = prepared.preludes;
+      return new SandboxSession(
+        engine,
+        prepared.name,
+        script,
+        prepared.limits,
+        pooled ? frozen : fresh,
+      );
+    }
+    const preludes = prepared.directPreludes;
+    if (!preludes) throw new Error(`orchestrator "${prepared.name}" has no direct call path`);
     return new SandboxSession(
       engine,
       prepared.name,
-      prepared.compiled.script,
+      script,
       prepared.limits,
-      pooled ? prepared.preludes.pooled : prepared.preludes.fresh,
+      pooled ? preludes.pooled : preludes.fresh,
+      { mode, inputCount: prepared.inputNames.length, host: preludes.host },
     );
   }
 
   /**
-   * Runs synchronous code (see `CompiledSource.synchronous`) without a promise in between, when
-   * the engine is loaded; `undefined` when it is not (use {@link InProcessExecutor.run}).
+   * Runs synchronous code (see `CompiledSource.synchronous`): through the direct call path when
+   * the engine has one, else through the runner. `inputsJson` is the inputs' JSON when the caller
+   * made it already. Returns the outcome without a promise once the engine is loaded.
    */
-  runSync(prepared: PreparedOrchestrator, request: string): GuestOutcome | undefined {
+  runSynchronous(
+    prepared: PreparedOrchestrator,
+    values: readonly unknown[],
+    seed: number | undefined,
+    inputsJson: string | undefined,
+  ): GuestOutcome | Promise<GuestOutcome> {
     const engine = loadedEngine();
-    if (!engine) return undefined;
-    const session = this.acquireFrom(engine, prepared);
+    if (!engine) {
+      return loadEngine().then(() => this.runSynchronous(prepared, values, seed, inputsJson));
+    }
+    const mode = engine.raw && prepared.directPreludes ? 'direct' : 'runner';
+    const session = this.acquireFrom(engine, prepared, mode);
     let reusable = false;
     try {
-      const result = session.executeSync(request);
+      const result =
+        mode === 'direct'
+          ? session.executeDirect(values, seed)
+          : session.executeSync(requestOf(values, seed, inputsJson));
       reusable = result.reusable;
       return result.outcome;
     } finally {
@@ -345,6 +408,38 @@ const NO_FAILURES: ReadonlyMap<number, unknown> = new Map();
 const NO_TASKS: ReadonlyMap<number, string> = new Map();
 
 /**
+ * Runs synchronous code (no awaits, no tasks): one call into the guest, nothing to wait for or
+ * record. Returns the output value without a promise once the engine is loaded, and throws
+ * (rather than rejecting) when the run fails. The inputs' JSON is made only when something needs
+ * it: a journal, the seed of `Math.random`, or the runner.
+ */
+export function executeSynchronous(
+  prepared: PreparedOrchestrator,
+  inputValues: readonly unknown[],
+  executor: RunExecutor,
+  options: OrchestratorRunOptions,
+): unknown {
+  let inputsJson: string | undefined;
+  if (options.journal) {
+    inputsJson = JSON.stringify(inputValues);
+    checkJournal(prepared.name, options.journal, inputsJson);
+  }
+  let seed = options.seed;
+  if (seed === undefined && prepared.usesMath) {
+    inputsJson ??= JSON.stringify(inputValues);
+    seed = seedOf(inputsJson);
+  }
+  const pending =
+    executor instanceof InProcessExecutor
+      ? executor.runSynchronous(prepared, inputValues, seed, inputsJson)
+      : executor.run(prepared, requestOf(inputValues, seed, inputsJson));
+  if (pending instanceof Promise) {
+    return pending.then((outcome) => settleOutcome(prepared, outcome, NO_FAILURES, NO_TASKS));
+  }
+  return settleOutcome(prepared, pending, NO_FAILURES, NO_TASKS);
+}
+
+/**
  * Runs a prepared orchestrator once with the inputs as a JSON array in parameter order. Returns
  * the output value decoded from JSON (`undefined` when the code returned nothing).
  */
@@ -354,20 +449,17 @@ export async function executeOrchestration(
   executor: RunExecutor,
   options: OrchestratorRunOptions = {},
 ): Promise<unknown> {
-  const inputsJson = JSON.stringify(inputValues);
   const { name } = prepared;
   const journal = options.journal;
+  options.signal?.throwIfAborted();
+  if (prepared.compiled.synchronous) {
+    const value = executeSynchronous(prepared, inputValues, executor, options);
+    return value instanceof Promise ? await value : value;
+  }
+
+  const inputsJson = JSON.stringify(inputValues);
   if (journal) checkJournal(name, journal, inputsJson);
   const request = `${options.seed ?? seedOf(inputsJson)}|${inputsJson}`;
-  options.signal?.throwIfAborted();
-
-  if (prepared.compiled.synchronous) {
-    // No awaits and no tasks: one call into the guest, nothing to wait for or record.
-    const outcome =
-      (executor instanceof InProcessExecutor ? executor.runSync(prepared, request) : undefined) ??
-      (await executor.run(prepared, request));
-    return settleOutcome(prepared, outcome, NO_FAILURES, NO_TASKS);
-  }
 
   const recorded = new Map<number, JournalEntry>(journal?.calls.map((e) => [e.sequence, e]));
   const failures = new Map<number, unknown>();
@@ -461,7 +553,19 @@ function settleOutcome(
   failures: ReadonlyMap<number, unknown>,
   tasks: ReadonlyMap<number, string>,
 ): unknown {
-  if (outcome.ok) return outcome.json === undefined ? undefined : JSON.parse(outcome.json);
+  if (outcome.ok) {
+    if ('primitive' in outcome) return outcome.primitive;
+    if (outcome.json === undefined) return undefined;
+    try {
+      return JSON.parse(outcome.json);
+    } catch (error) {
+      // Only code that redefined a built-in the guest's encoder uses gets here.
+      throw new OrchestratorError(
+        `Orchestrator "${prepared.name}" returned a value whose encoding is not JSON (did the code redefine a built-in such as JSON.stringify or Object.keys?).`,
+        { orchestrator: prepared.name, cause: error },
+      );
+    }
+  }
   const { name, compiled } = prepared;
   const error = outcome.error;
   if (typeof error.taskCall === 'number' && error.taskCall >= 0) {
@@ -481,15 +585,6 @@ function settleOutcome(
     `Orchestrator "${name}" threw${position ? ` at ${name}:${position.line}:${position.column}` : ''}: ${error.name}: ${error.message}${guestStack ? `\n${guestStack}` : ''}`,
     { orchestrator: name, guestStack, callSite: position },
   );
-}
-
-function parseAtBoundary<S extends z.ZodType>(
-  name: string,
-  stage: 'inputs' | 'output',
-  schema: S,
-  value: unknown,
-): z.output<S> {
-  return parseTaskIo(schema, value, { task: name, stage, kind: 'Orchestrator' });
 }
 
 /**
@@ -532,6 +627,10 @@ export function orchestrator<I extends z.ZodRawShape, O extends z.ZodType>(
   // Fails now, not at registration, when a schema has no flyteidl2 type.
   typedInterfaceOf(iface);
   const executor = executorFor(options.name, options.isolation, options.pool);
+  const inputBoundary = { task: options.name, stage: 'inputs', kind: 'Orchestrator' } as const;
+  const outputBoundary = { task: options.name, stage: 'output', kind: 'Orchestrator' } as const;
+  const output = (value: unknown): z.output<O> =>
+    parseTaskIo(options.output, value, outputBoundary);
   const taskTypes = Object.fromEntries(
     Object.entries(options.tasks ?? {}).map(
       ([t, task]) => [t, typeof task === 'function' ? 'function' : task.taskType] as const,
@@ -547,19 +646,20 @@ export function orchestrator<I extends z.ZodRawShape, O extends z.ZodType>(
     definedAt,
     source: options.source,
     limits: prepared.limits,
-    async run(inputs, runOptions = {}) {
-      runOptions.signal?.throwIfAborted();
-      const parsed = parseAtBoundary(options.name, 'inputs', inputSchema, inputs) as Record<
-        string,
-        unknown
-      >;
-      const value = await executeOrchestration(
-        prepared,
-        inputNames.map((n) => parsed[n]),
-        executor,
-        runOptions,
-      );
-      return parseAtBoundary(options.name, 'output', options.output, value);
+    run(inputs, runOptions = {}) {
+      try {
+        runOptions.signal?.throwIfAborted();
+        const parsed = parseTaskIo(inputSchema, inputs, inputBoundary) as Record<string, unknown>;
+        const values = inputNames.map((n) => parsed[n]);
+        if (!prepared.compiled.synchronous) {
+          return executeOrchestration(prepared, values, executor, runOptions).then(output);
+        }
+        // Synchronous code settles without a promise in between: one promise for the caller.
+        const value = executeSynchronous(prepared, values, executor, runOptions);
+        return value instanceof Promise ? value.then(output) : Promise.resolve(output(value));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     toTaskDefinition() {
       return {

@@ -4,6 +4,7 @@ import {
   newVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
+import { openRawQuickJS, type RawQuickJS } from './quickjs-raw';
 
 /**
  * One loaded QuickJS WebAssembly module (the synchronous build: never asyncify, whose second
@@ -13,6 +14,11 @@ import {
 export interface QuickJSEngine {
   readonly module: QuickJSWASMModule;
   readonly memory: WasmMemory;
+  /**
+   * The direct call path into this module, or undefined when this build of quickjs-emscripten
+   * does not pass its self-test (runs then use the public API only).
+   */
+  readonly raw: RawQuickJS | undefined;
   /**
    * Set when the module aborted or overflowed the host's stack: its memory may be inconsistent,
    * so nothing may run in it again. The next run loads a new module.
@@ -35,6 +41,18 @@ const MAXIMUM_PAGES = 32768;
 
 let current: Promise<QuickJSEngine> | undefined;
 let loaded: QuickJSEngine | undefined;
+let directPathEnabled = true;
+
+/**
+ * Turns the direct call path off (or back on) for engines loaded from now on, and drops the
+ * current engine so the next run loads one. For tests of the public-API path; not exported from
+ * the package.
+ */
+export function setDirectPathForTests(enabled: boolean): void {
+  directPathEnabled = enabled;
+  current = undefined;
+  loaded = undefined;
+}
 
 /** The shared engine when it is loaded and usable, without waiting: the fast path of every run. */
 export function loadedEngine(): QuickJSEngine | undefined {
@@ -53,7 +71,16 @@ export async function loadEngine(): Promise<QuickJSEngine> {
   const memory = new wasm.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES });
   const loading = newQuickJSWASMModuleFromVariant(
     newVariant(variant, { wasmMemory: memory as never }),
-  ).then((module): QuickJSEngine => ({ module, memory, broken: false }));
+  ).then((module): QuickJSEngine => {
+    const engine: QuickJSEngine = {
+      module,
+      memory,
+      raw: directPathEnabled ? openRawQuickJS(module, memory) : undefined,
+      broken: false,
+    };
+    if (current === loading) loaded = engine;
+    return engine;
+  });
   current = loading;
   loading.catch(() => {
     if (current === loading) current = undefined;

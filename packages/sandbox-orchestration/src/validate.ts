@@ -26,6 +26,11 @@ export interface CompiledSource {
    * `Promise`): it then runs as a plain function, without the job loop.
    */
   synchronous: boolean;
+  /**
+   * The built-in globals the code names (`Math`, `JSON`, ...): the prelude installs the seeded
+   * `Math.random` and the one-argument `JSON.stringify` only for code that can reach them.
+   */
+  builtins: ReadonlySet<string>;
   /** Maps a 1-based position in `script` to the user's source. */
   toSourcePosition(line: number, column: number): { line: number; column: number };
 }
@@ -182,6 +187,7 @@ export function validateOrchestratorSource(
     source,
     script,
     synchronous,
+    builtins: new Set([...walker.referenced].filter((name) => !root.names.has(name))),
     returnInsertedAt,
     toSourcePosition(line, column) {
       const sourceLine = line - 1;
