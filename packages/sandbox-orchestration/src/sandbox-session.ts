@@ -512,12 +512,23 @@ export class SandboxSession {
         break;
       }
     }
+    return this.runOnce((run) => this.callDirect(direct, run, inputs, seed));
+  }
+
+  /**
+   * One run of synchronous code: `body` is its only slice of guest time, so the interrupt handler
+   * enforces the wall-clock and CPU limits. Throws the limit error when a limit was hit.
+   */
+  private runOnce(body: (run: RunState) => GuestOutcome): {
+    outcome: GuestOutcome;
+    reusable: boolean;
+  } {
     const run = new RunState(NO_BRIDGE, NEVER_ABORTED);
     const start = performance.now();
     run.deadline = start + this.limits.wallClockMs;
     this.run = run;
     try {
-      const outcome = this.slice(run, () => this.callDirect(direct, run, inputs, seed), start);
+      const outcome = this.slice(run, () => body(run), start);
       if (run.limitHit) throw run.limitHit;
       return { outcome, reusable: outcome.ok };
     } finally {
@@ -752,31 +763,20 @@ export class SandboxSession {
    */
   executeSync(request: string): { outcome: GuestOutcome; reusable: boolean } {
     if (this.disposed) throw new Error('SandboxSession: used after dispose');
-    const run = new RunState(NO_BRIDGE, NEVER_ABORTED);
-    run.deadline = performance.now() + this.limits.wallClockMs;
-    this.run = run;
-    try {
-      const text = this.slice(run, () => {
-        const ctx = this.context;
-        const input = ctx.newString(request);
+    return this.runOnce((run) => {
+      const ctx = this.context;
+      const input = ctx.newString(request);
+      try {
+        const result = this.unwrap(ctx.callFunction(this.runner, ctx.undefined, this.fn, input));
         try {
-          const result = this.unwrap(ctx.callFunction(this.runner, ctx.undefined, this.fn, input));
-          try {
-            return ctx.getString(result);
-          } finally {
-            result.dispose();
-          }
+          return this.decode(run, ctx.getString(result));
         } finally {
-          input.dispose();
+          result.dispose();
         }
-      });
-      if (run.limitHit) throw run.limitHit;
-      const outcome = this.decode(run, text);
-      return { outcome, reusable: outcome.ok };
-    } finally {
-      run.closed = true;
-      this.run = undefined;
-    }
+      } finally {
+        input.dispose();
+      }
+    });
   }
 
   /**
