@@ -555,16 +555,7 @@ function settleOutcome(
 ): unknown {
   if (outcome.ok) {
     if ('primitive' in outcome) return outcome.primitive;
-    if (outcome.json === undefined) return undefined;
-    try {
-      return JSON.parse(outcome.json);
-    } catch (error) {
-      // Only code that redefined a built-in the guest's encoder uses gets here.
-      throw new OrchestratorError(
-        `Orchestrator "${prepared.name}" returned a value whose encoding is not JSON (did the code redefine a built-in such as JSON.stringify or Object.keys?).`,
-        { orchestrator: prepared.name, cause: error },
-      );
-    }
+    return outcome.json === undefined ? undefined : JSON.parse(outcome.json);
   }
   const { name, compiled } = prepared;
   const error = outcome.error;

@@ -882,13 +882,7 @@ export class SandboxSession {
       return { ok: true, json: text.slice(1) };
     }
     if (kind === 117 /* u */) return { ok: true, json: undefined };
-    let error: GuestErrorDescription;
-    try {
-      error = JSON.parse(text.slice(1)) as GuestErrorDescription;
-    } catch {
-      // Only code that redefined a built-in the describer uses gets here (see DIRECT_LAZY).
-      return UNDESCRIBED;
-    }
+    const error = JSON.parse(text.slice(1)) as GuestErrorDescription;
     if (error.internal && /out of memory/.test(error.message)) {
       run.limitHit ??= new SandboxLimitError(
         this.name,
