@@ -116,7 +116,8 @@ describe('literal round trip through the official flyteidl2 schemas', () => {
   it.each(kinds)('%s', (_name, schema, arbitrary) => {
     fc.assert(
       fc.property(arbitrary, (value) => {
-        expect(roundTrip(schema, value as never)).toEqual(value);
+        // What the schema accepts of the value: zod drops a record's "__proto__" key, for one.
+        expect(roundTrip(schema, value as never)).toEqual(schema.parse(value));
       }),
       { numRuns: 150 },
     );
