@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { DISALLOWED_GLOBALS } from './guest-prelude';
 import type { OrchestratorLimits } from './limits';
 import { orchestrateLocal, orchestrator } from './orchestrator';
-import { loadEngine, setDirectPathForTests } from './quickjs-engine';
-import { CONTEXT_INTRINSICS } from './sandbox-session';
+import { loadEngine, setDirectPathForTests, unknownGlobals } from './quickjs-engine';
 import { ALLOWED_GLOBALS } from './syntax-guide';
 
 // Synchronous code (no await, no task) runs through the direct call path when the engine passes
@@ -13,6 +12,7 @@ interface Case {
   source: string;
   inputs?: Record<string, unknown>;
   limits?: OrchestratorLimits;
+  seed?: number;
 }
 
 const LONG = 'é☃'.repeat(700);
@@ -74,14 +74,36 @@ const CASES: Case[] = [
   { source: "'x'.repeat(2000)", limits: { outputBytes: 1000 } },
   { source: "['x'.repeat(2000)]", limits: { outputBytes: 1000 } },
   { source: "'x'.repeat(2 ** 26)", limits: { memoryBytes: 32 * 1024 * 1024 } },
+  // An input QuickJS cannot even allocate.
+  { source: 'typeof s', inputs: { s: 'x'.repeat(2e6) }, limits: { memoryBytes: 1e6 } },
+  { source: 'typeof s', inputs: { s: ['x'.repeat(2e6)] }, limits: { memoryBytes: 1e6 } },
+  // A limit hit while the error is described.
+  { source: 'const f = (n) => f(n + 1)\nthrow { message: { toString: () => f(0) } }' },
+  {
+    source:
+      'const f = (n) => f(n + 1)\nJSON.parse("1")\nthrow { message: { toString: () => f(0) } }',
+  },
+  // Primitive outputs held to a tiny output limit.
+  { source: '12345', limits: { outputBytes: 3 } },
+  { source: 'true', limits: { outputBytes: 2 } },
+  { source: 'null', limits: { outputBytes: 4 } },
+  // Seeds the runner reads as 32-bit integers.
+  { source: 'Math.random()', seed: -1.5 },
+  { source: 'Math.random()', seed: 1e300 },
+  { source: 'Math.random()', seed: Number.NaN },
+  { source: 'Math.random()', seed: 2 ** 40 + 3 },
 ];
 
 /** What a case gives: its value, or its error reduced to what does not vary between runs. */
 async function outcomes(): Promise<unknown[]> {
   const results: unknown[] = [];
-  for (const { source, inputs, limits } of CASES) {
+  for (const { source, inputs, limits, seed } of CASES) {
     try {
-      const options = { ...(inputs ? { inputs } : {}), ...(limits ? { limits } : {}) };
+      const options = {
+        ...(inputs ? { inputs } : {}),
+        ...(limits ? { limits } : {}),
+        ...(seed === undefined ? {} : { seed }),
+      };
       results.push({ value: await orchestrateLocal(source, options) });
     } catch (error) {
       const e = error as Error & { limit?: string };
@@ -135,23 +157,36 @@ describe('the direct call path of synchronous code', () => {
     }
   });
 
-  it('deletes exactly the globals orchestrator code may not use', async () => {
-    const engine = await loadEngine();
-    const runtime = engine.module.newRuntime();
+  it('ends a run with the memory limit when QuickJS cannot read out its result, and goes on', async () => {
+    const repeat = orchestrator({
+      name: 'direct.big_result',
+      inputs: { n: z.number() },
+      output: z.union([z.number(), z.string()]),
+      source: "n > 10 ? 'é'.repeat(n) : n + 1",
+      limits: { memoryBytes: 4 * 1024 * 1024 },
+      pool: { size: 1 },
+    });
     try {
-      const context = runtime.newContext({ intrinsics: CONTEXT_INTRINSICS });
-      try {
-        const handle = context.unwrapResult(
-          context.evalCode('Object.getOwnPropertyNames(globalThis)'),
-        );
-        const names = context.dump(handle) as string[];
-        handle.dispose();
-        expect([...names].sort()).toEqual([...ALLOWED_GLOBALS, ...DISALLOWED_GLOBALS].sort());
-      } finally {
-        context.dispose();
-      }
+      expect(await repeat.run({ n: 1 })).toBe(2);
+      await expect(repeat.run({ n: 2_500_000 })).rejects.toMatchObject({
+        name: 'SandboxLimitError',
+        limit: 'memoryBytes',
+      });
+      expect(await repeat.run({ n: 2 })).toBe(3);
     } finally {
-      runtime.dispose();
+      repeat.dispose();
     }
+  });
+
+  it('lists every global of this build as allowed or disallowed, and refuses an unknown one', async () => {
+    const { module } = await loadEngine();
+    // Every global a context has, with no list to filter by.
+    const all = unknownGlobals(module, new Set()).sort();
+    expect(all).toEqual([...ALLOWED_GLOBALS, ...DISALLOWED_GLOBALS].sort());
+    expect(unknownGlobals(module)).toEqual([]);
+    // What loading would report of a build whose extra globals were DISALLOWED_GLOBALS.
+    expect(unknownGlobals(module, new Set(ALLOWED_GLOBALS)).sort()).toEqual(
+      [...DISALLOWED_GLOBALS].sort(),
+    );
   });
 });

@@ -172,24 +172,29 @@ return{ingest:(t)=>deepFreeze(jsonParse(t)),encode:(v)=>l.encode(v,0),describe:l
 /**
  * Builds the prelude of synchronous code run through the direct call path: the host calls the
  * orchestrator's function itself with guest values it made, and reads a primitive result
- * straight from QuickJS's memory, so nothing per run is parsed or encoded in the guest. The
- * prelude locks the context down (as {@link buildPrelude} does) and returns \`[B, seed]\`: \`B\`
- * is what {@link DIRECT_LAZY} is called with, \`seed(n)\` seeds \`Math.random\` (undefined when
- * the code does not name \`Math\`).
+ * straight from QuickJS's memory, so nothing per run is parsed or encoded in the guest. It returns
+ * \`[B, seed, P, freezeAll]\`:
+ * - \`B\`: what {@link DIRECT_LAZY} is called with (built-ins captured before any orchestrator code
+ *   runs);
+ * - \`seed(n)\`: seeds \`Math.random\` (undefined when the code does not name \`Math\`);
+ * - \`P\`: the prototypes of the four kinds of function, whose \`constructor\` the host removes;
+ * - \`freezeAll()\`: freezes every intrinsic reachable from the global object (pooled contexts
+ *   only), for the host to call once it has locked the context down.
  *
- * It is short on purpose: a fresh context compiles it on every run, and compiling is most of a
- * fresh run's cost. Only code that names \`JSON\` needs the host function (its JSON.stringify
- * compiles the lazy part through \`host(HostOp.lazy)\`); other code gets \`undefined\` for it.
+ * The host, not this code, removes the function constructors and {@link DISALLOWED_GLOBALS}
+ * (setting them to undefined through QuickJS's FFI): a fresh context compiles this prelude on
+ * every run, and compiling is most of a fresh run's cost. Only code that names \`JSON\` needs the
+ * host function (its JSON.stringify compiles the lazy part through \`host(HostOp.lazy)\`); other
+ * code gets \`undefined\` for it.
  */
 export function buildDirectPrelude(features: DirectPreludeFeatures): string {
   const { math, json, freezeIntrinsics } = features;
   return [
-    `(function(host){'use strict';const G=globalThis,O=Object,def=O.defineProperty,protoOf=O.getPrototypeOf,B=[G.InternalError.prototype,SyntaxError.prototype,JSON.stringify,O.keys,Array.isArray,O.freeze,O.isFrozen,JSON.parse,protoOf,O.getOwnPropertyDescriptor,TypeError,RangeError,Error]${freezeIntrinsics ? ',ownKeys=Reflect.ownKeys,freeze=O.freeze' : ''}${math || json ? ',hidden=(value)=>({value,writable:false,configurable:false,enumerable:false})' : ''};`,
+    `(function(host){'use strict';const G=globalThis,O=Object,protoOf=O.getPrototypeOf,B=[G.InternalError.prototype,SyntaxError.prototype,JSON.stringify,O.keys,Array.isArray,O.freeze,O.isFrozen,JSON.parse,protoOf,O.getOwnPropertyDescriptor,TypeError,RangeError,Error]${freezeIntrinsics ? ',ownKeys=Reflect.ownKeys,freeze=O.freeze' : ''}${math || json ? ',def=O.defineProperty,hidden=(value)=>({value,writable:false,configurable:false,enumerable:false})' : ''};`,
     math ? `let state=0;const imul=Math.imul;${RANDOM}` : '',
     json ? `let lazy;const L=()=>lazy||(lazy=host(${HostOp.lazy})(B,host));${JSON_STRINGIFY}` : '',
-    LOCKDOWN,
-    freezeIntrinsics ? FREEZE : '',
-    `return[B,${math ? '(s)=>{state=s}' : 'undefined'}]})`,
+    // As the runner's \`begin\` does with the seed it reads: a 32-bit integer.
+    `return[B,${math ? '(s)=>{state=s|0}' : 'undefined'},[protoOf(function(){}),protoOf(async function(){}),protoOf(function*(){}),protoOf(async function*(){})],${freezeIntrinsics ? `()=>${FREEZE}` : 'undefined'}]})`,
   ].join('\n');
 }
 

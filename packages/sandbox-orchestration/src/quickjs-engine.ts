@@ -1,10 +1,13 @@
+import { FlyteError } from '@flyte/idl';
 import variant from '@jitl/quickjs-wasmfile-release-sync';
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
+import { DISALLOWED_GLOBALS } from './guest-prelude';
 import { openRawQuickJS, type RawQuickJS } from './quickjs-raw';
+import { ALLOWED_GLOBALS } from './syntax-guide';
 
 /**
  * One loaded QuickJS WebAssembly module (the synchronous build: never asyncify, whose second
@@ -39,6 +42,49 @@ const { WebAssembly: wasm } = globalThis as unknown as {
 const INITIAL_PAGES = 256;
 const MAXIMUM_PAGES = 32768;
 
+/**
+ * The intrinsics every session's context gets; the preludes delete the globals among them that
+ * orchestrator code may not use (`DISALLOWED_GLOBALS`).
+ */
+export const CONTEXT_INTRINSICS = {
+  BaseObjects: true,
+  Eval: true,
+  StringNormalize: true,
+  RegExp: true,
+  JSON: true,
+  MapSet: true,
+  Promise: true,
+} as const;
+
+/**
+ * The globals a context with {@link CONTEXT_INTRINSICS} has that are in neither `known` list: the
+ * preludes delete a fixed list of globals, so a QuickJS build with a global missing from both
+ * lists must not be used.
+ */
+export function unknownGlobals(
+  module: QuickJSWASMModule,
+  known: ReadonlySet<string> = KNOWN_GLOBALS,
+): string[] {
+  const runtime = module.newRuntime();
+  try {
+    const context = runtime.newContext({ intrinsics: CONTEXT_INTRINSICS });
+    try {
+      const handle = context.unwrapResult(
+        context.evalCode('Object.getOwnPropertyNames(globalThis)'),
+      );
+      const names = context.dump(handle) as string[];
+      handle.dispose();
+      return names.filter((name) => !known.has(name));
+    } finally {
+      context.dispose();
+    }
+  } finally {
+    runtime.dispose();
+  }
+}
+
+const KNOWN_GLOBALS: ReadonlySet<string> = new Set([...ALLOWED_GLOBALS, ...DISALLOWED_GLOBALS]);
+
 let current: Promise<QuickJSEngine> | undefined;
 let loaded: QuickJSEngine | undefined;
 let directPathEnabled = true;
@@ -72,6 +118,14 @@ export async function loadEngine(): Promise<QuickJSEngine> {
   const loading = newQuickJSWASMModuleFromVariant(
     newVariant(variant, { wasmMemory: memory as never }),
   ).then((module): QuickJSEngine => {
+    const unknown = unknownGlobals(module);
+    if (unknown.length > 0) {
+      throw new FlyteError(
+        'unsupported_engine',
+        `This build of QuickJS has globals the orchestration sandbox does not know, and would leave them to orchestrator code: ${unknown.join(', ')}. Add each to ALLOWED_GLOBALS or DISALLOWED_GLOBALS in @flyte/sandbox-orchestration, or install the quickjs-emscripten version it pins.`,
+        { details: { globals: unknown } },
+      );
+    }
     const engine: QuickJSEngine = {
       module,
       memory,

@@ -12,6 +12,20 @@ interface RawFFI {
   QTS_GetFloat64(ctx: number, value: number): number;
   QTS_GetString(ctx: number, value: number): number;
   QTS_GetProp(ctx: number, value: number, key: number): number;
+  QTS_GetPropNumber(ctx: number, value: number, index: number): number;
+  QTS_SetProp(ctx: number, value: number, key: number, propertyValue: number): void;
+  QTS_DefineProp(
+    ctx: number,
+    value: number,
+    key: number,
+    propertyValue: number,
+    get: number,
+    set: number,
+    configurable: boolean,
+    enumerable: boolean,
+    hasValue: boolean,
+  ): void;
+  QTS_GetGlobalObject(ctx: number): number;
   QTS_FreeCString(ctx: number, utf8: number): void;
   QTS_FreeValuePointer(ctx: number, value: number): void;
   QTS_Call(ctx: number, fn: number, thisValue: number, argc: number, argv: number): number;
@@ -122,7 +136,8 @@ export class RawQuickJS {
 
   /**
    * A new guest string (the caller frees it), through `scratch` when it fits. Only for text that
-   * {@link canPassAsCString} accepts.
+   * {@link canPassAsCString} accepts. When QuickJS is out of memory, the value is an exception
+   * ({@link ValueKind.Exception}), or 0 when not even that could be allocated.
    */
   newString(ctx: number, text: string, scratch: number, scratchBytes: number): number {
     const heap = this.heap();
@@ -134,6 +149,8 @@ export class RawQuickJS {
     }
     const size = text.length * 3 + 1;
     const buffer = this.malloc(size);
+    // The WebAssembly memory cannot grow any further: as QuickJS does, report no value.
+    if (buffer === 0) return 0;
     try {
       const bytes = this.heap();
       const { written } = encoder.encodeInto(text, bytes.subarray(buffer, buffer + size));
@@ -145,24 +162,30 @@ export class RawQuickJS {
   }
 
   /**
-   * The text of a guest string JSValue, or undefined when it cannot be read exactly through a C
-   * string: one with a NUL character (the C string ends there) or a lone surrogate (which has no
-   * UTF-8 form). `lengthKey` is a guest string "length", to read the string's own length.
+   * The text of a guest string JSValue: `false` when it cannot be read exactly through a C string
+   * (one with a NUL character, where the C string ends, or a lone surrogate, which has no UTF-8
+   * form), `undefined` when QuickJS could not allocate the C string (it is out of memory).
+   * `lengthKey` is a guest string "length", to read the string's own length.
    */
-  exactStringOf(ctx: number, pointer: number, lengthKey: number): string | undefined {
+  exactStringOf(ctx: number, pointer: number, lengthKey: number): string | false | undefined {
     const text = this.stringOf(ctx, pointer);
+    if (text === undefined) return undefined;
     const length = this.ffi.QTS_GetProp(ctx, pointer, lengthKey);
     const exact =
       this.kindOf(length) === ValueKind.Int &&
       this.intOf(length) === text.length &&
       !text.includes('\uFFFD');
     this.ffi.QTS_FreeValuePointer(ctx, length);
-    return exact ? text : undefined;
+    return exact ? text : false;
   }
 
-  /** The text of a guest string JSValue, up to its first NUL character. */
-  stringOf(ctx: number, pointer: number): string {
+  /**
+   * The text of a guest string JSValue up to its first NUL character, or `undefined` when QuickJS
+   * could not allocate the C string (it is out of memory).
+   */
+  stringOf(ctx: number, pointer: number): string | undefined {
     const chars = this.ffi.QTS_GetString(ctx, pointer);
+    if (chars === 0) return undefined;
     try {
       const heap = this.heap();
       const end = heap.indexOf(0, chars);
@@ -203,6 +226,10 @@ const REQUIRED: readonly (keyof RawFFI)[] = [
   'QTS_GetFloat64',
   'QTS_GetString',
   'QTS_GetProp',
+  'QTS_GetPropNumber',
+  'QTS_SetProp',
+  'QTS_DefineProp',
+  'QTS_GetGlobalObject',
   'QTS_FreeCString',
   'QTS_FreeValuePointer',
   'QTS_Call',
@@ -335,8 +362,8 @@ function selfTest(module: QuickJSWASMModule, raw: RawQuickJS): boolean {
           const lengthKey = raw.newString(ctx, 'length', scratch, 64);
           for (const [code, exact] of [
             ["'plain ☃'", 'plain ☃'],
-            ["'nul \\u0000 inside'", undefined],
-            ["'lone \\ud800'", undefined],
+            ["'nul \\u0000 inside'", false],
+            ["'lone \\ud800'", false],
           ] as const) {
             const handle = context.unwrapResult(context.evalCode(code));
             const text = raw.exactStringOf(ctx, pointerOf(handle), lengthKey);

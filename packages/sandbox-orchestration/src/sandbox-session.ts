@@ -1,9 +1,9 @@
 import { FlyteError } from '@flyte/idl';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { OrchestratorError, SandboxLimitError, type SandboxLimitName } from './errors';
-import { DIRECT_LAZY, HostOp, LAZY_PRELUDE } from './guest-prelude';
+import { DIRECT_LAZY, DISALLOWED_GLOBALS, HostOp, LAZY_PRELUDE } from './guest-prelude';
 import type { OrchestratorLimits } from './limits';
-import type { QuickJSEngine } from './quickjs-engine';
+import { CONTEXT_INTRINSICS, type QuickJSEngine } from './quickjs-engine';
 import {
   canPassAsCString,
   contextPointer,
@@ -27,20 +27,6 @@ export type GuestOutcome =
 
 /** How a session's code is called (see `buildPrelude` and `buildDirectPrelude`). */
 export type SessionMode = 'runner' | 'direct';
-
-/**
- * The intrinsics every session's context gets; the preludes delete the globals among them that
- * orchestrator code may not use (`DISALLOWED_GLOBALS`).
- */
-export const CONTEXT_INTRINSICS = {
-  BaseObjects: true,
-  Eval: true,
-  StringNormalize: true,
-  RegExp: true,
-  JSON: true,
-  MapSet: true,
-  Promise: true,
-} as const;
 
 /** How a session is made (the defaults make a runner session). */
 export interface SessionOptions {
@@ -152,6 +138,7 @@ export class SandboxSession {
   private readonly fn: QuickJSHandle;
   private run: RunState | undefined;
   private lazy: QuickJSHandle | undefined;
+  private host: QuickJSHandle | undefined;
   private readonly direct: DirectPath | undefined;
   /** How this session's code is called. */
   readonly mode: SessionMode;
@@ -179,10 +166,7 @@ export class SandboxSession {
       const ctx = this.context;
       // One host function for every operation: each function handed to QuickJS costs a crossing
       // per context, and a fresh context is made per run.
-      const host =
-        this.mode === 'runner' || options.host
-          ? this.keep(ctx.newFunction('host', (op, a, b, c, d) => this.onHost(op, a, b, c, d)))
-          : ctx.undefined;
+      const host = this.mode === 'runner' || options.host ? this.hostFunction() : ctx.undefined;
       const setup = this.keep(this.unwrap(ctx.evalCode(prelude, PRELUDE_FILE)));
       this.runner = this.keep(this.unwrap(ctx.callFunction(setup, ctx.undefined, host)));
       this.fn = this.keep(this.unwrap(ctx.evalCode(script, GUEST_FILE)));
@@ -204,7 +188,7 @@ export class SandboxSession {
     const scratch = raw.malloc(SCRATCH_BYTES);
     this.allocations.push(argv, scratch);
     const { ffi } = raw;
-    return {
+    const direct: DirectPath = {
       raw,
       ctx,
       fn: pointerOf(this.fn),
@@ -219,6 +203,62 @@ export class SandboxSession {
       lengthKey: pointerOf(this.keep(this.context.newString('length'))),
       owned: new Int32Array(inputCount),
     };
+    this.lockDown(direct);
+    const freezeAll = this.keep(this.context.getProp(this.runner, 3));
+    if (this.context.typeof(freezeAll) === 'function') {
+      this.keep(this.unwrap(this.context.callFunction(freezeAll, this.context.undefined)));
+    }
+    return direct;
+  }
+
+  /**
+   * What the runner's prelude does in guest code, done through the FFI for a direct session
+   * (compiling it would cost a fresh run more than the rest of its prelude): the four kinds of
+   * function lose their `constructor`, and every disallowed global becomes undefined. The guest
+   * cannot reach the global object, so a global set to undefined is as gone as a deleted one; a
+   * pooled context is frozen right after.
+   */
+  private lockDown(direct: DirectPath): void {
+    const { raw, ctx, scratch } = direct;
+    const { ffi } = raw;
+    const key = (name: string): number => {
+      const pointer = raw.newString(ctx, name, scratch, SCRATCH_BYTES);
+      if (pointer === 0 || raw.kindOf(pointer) === ValueKind.Exception) {
+        throw new Error(`SandboxSession: QuickJS could not allocate the name ${name}`);
+      }
+      return pointer;
+    };
+    const prototypes = this.keep(this.context.getProp(this.runner, 2));
+    const constructor = key('constructor');
+    try {
+      for (let i = 0; i < 4; i++) {
+        const prototype = ffi.QTS_GetPropNumber(ctx, pointerOf(prototypes), i);
+        // Defined, not set: the constructor of the async and generator kinds is read-only.
+        const none = direct.undefinedValue;
+        ffi.QTS_DefineProp(ctx, prototype, constructor, none, none, none, false, false, true);
+        ffi.QTS_FreeValuePointer(ctx, prototype);
+      }
+    } finally {
+      ffi.QTS_FreeValuePointer(ctx, constructor);
+    }
+    const global = ffi.QTS_GetGlobalObject(ctx);
+    try {
+      for (const name of DISALLOWED_GLOBALS) {
+        const pointer = key(name);
+        ffi.QTS_SetProp(ctx, global, pointer, direct.undefinedValue);
+        ffi.QTS_FreeValuePointer(ctx, pointer);
+      }
+    } finally {
+      ffi.QTS_FreeValuePointer(ctx, global);
+    }
+  }
+
+  /** The one host function of this context (see {@link HostOp}), made on first need. */
+  private hostFunction(): QuickJSHandle {
+    this.host ??= this.keep(
+      this.context.newFunction('host', (op, a, b, c, d) => this.onHost(op, a, b, c, d)),
+    );
+    return this.host;
   }
 
   private keep(handle: QuickJSHandle): QuickJSHandle {
@@ -546,19 +586,23 @@ export class SandboxSession {
     const { raw, ctx, argv, owned } = direct;
     const { ffi } = raw;
     if (direct.seed !== 0 && seed !== undefined) {
-      const failed = this.callOne(direct, direct.seed, ffi.QTS_NewFloat64(ctx, seed), true);
+      const value = ffi.QTS_NewFloat64(ctx, seed);
+      const failed = this.unusable(direct, run, value) ?? this.callOne(direct, direct.seed, value);
       if (failed !== undefined) return failed;
     }
     for (let i = 0; i < inputs.length; i++) {
       const value = inputs[i];
       let pointer: number;
       let own = 0;
+      // Whether `own` was made here by QuickJS, which may have failed to make it.
+      let made = false;
       switch (typeof value) {
         case 'number':
           // As after a JSON round trip: -0 arrives as 0, NaN and the infinities as null.
           if (Number.isFinite(value)) {
             own = ffi.QTS_NewFloat64(ctx, value === 0 ? 0 : value);
             pointer = own;
+            made = true;
           } else {
             pointer = direct.nullValue;
           }
@@ -566,6 +610,7 @@ export class SandboxSession {
         case 'string':
           own = raw.newString(ctx, value, direct.scratch, SCRATCH_BYTES);
           pointer = own;
+          made = true;
           break;
         case 'boolean':
           pointer = value ? direct.trueValue : direct.falseValue;
@@ -583,6 +628,11 @@ export class SandboxSession {
             pointer = direct.nullValue;
           }
       }
+      const failed = made ? this.unusable(direct, run, own) : undefined;
+      if (failed !== undefined) {
+        this.freeOwned(direct, i);
+        return failed;
+      }
       owned[i] = own;
       raw.writePointer(argv + 4 * i, pointer);
     }
@@ -593,6 +643,27 @@ export class SandboxSession {
     } finally {
       ffi.QTS_FreeValuePointer(ctx, result);
     }
+  }
+
+  /**
+   * The outcome when a value QuickJS made is not usable: 0 (no memory even for the value) or an
+   * exception (QuickJS's own out-of-memory error, most likely), which is freed and described;
+   * undefined when the value is usable.
+   */
+  private unusable(direct: DirectPath, run: RunState, value: number): GuestOutcome | undefined {
+    if (value === 0) return this.outOfMemory(run);
+    if (direct.raw.kindOf(value) !== ValueKind.Exception) return undefined;
+    try {
+      return this.describeException(direct, value);
+    } finally {
+      direct.raw.ffi.QTS_FreeValuePointer(direct.ctx, value);
+    }
+  }
+
+  /** Ends the run with the memory limit: QuickJS could not allocate what the host asked for. */
+  private outOfMemory(run: RunState): GuestOutcome {
+    this.hit(run, 'memoryBytes', 'QuickJS ran out of memory');
+    return UNDESCRIBED;
   }
 
   private freeOwned(direct: DirectPath, count: number): void {
@@ -609,31 +680,24 @@ export class SandboxSession {
     if (!lazy) return UNDESCRIBED;
     const { raw, ctx } = direct;
     const argument = raw.newString(ctx, text, direct.scratch, SCRATCH_BYTES);
+    const run = this.run as RunState;
+    const failed = this.unusable(direct, run, argument);
+    if (failed !== undefined) return failed;
     raw.writePointer(direct.helperArgv, argument);
     const result = raw.ffi.QTS_Call(ctx, lazy.ingest, direct.undefinedValue, 1, direct.helperArgv);
     raw.ffi.QTS_FreeValuePointer(ctx, argument);
-    if (raw.kindOf(result) !== ValueKind.Exception) return result;
-    try {
-      return this.describeException(direct, result);
-    } finally {
-      raw.ffi.QTS_FreeValuePointer(ctx, result);
-    }
+    return this.unusable(direct, run, result) ?? result;
   }
 
   /**
-   * Calls a one-argument guest function for its effect and frees `argument` when `own`; returns
-   * the outcome of a failure, or undefined.
+   * Calls a one-argument guest function for its effect and frees `argument`; returns the outcome
+   * of a failure, or undefined.
    */
-  private callOne(
-    direct: DirectPath,
-    fn: number,
-    argument: number,
-    own: boolean,
-  ): GuestOutcome | undefined {
+  private callOne(direct: DirectPath, fn: number, argument: number): GuestOutcome | undefined {
     const { raw, ctx } = direct;
     raw.writePointer(direct.helperArgv, argument);
     const result = raw.ffi.QTS_Call(ctx, fn, direct.undefinedValue, 1, direct.helperArgv);
-    if (own) raw.ffi.QTS_FreeValuePointer(ctx, argument);
+    raw.ffi.QTS_FreeValuePointer(ctx, argument);
     try {
       return raw.kindOf(result) === ValueKind.Exception
         ? this.describeException(direct, result)
@@ -648,21 +712,22 @@ export class SandboxSession {
     const { raw, ctx } = direct;
     switch (raw.kindOf(result)) {
       case ValueKind.Int:
-        return { ok: true, primitive: raw.intOf(result) };
+        return this.primitive(run, raw.intOf(result));
       case ValueKind.Float: {
         const value = raw.ffi.QTS_GetFloat64(ctx, result);
         // What JSON gives: -0 is 0, NaN and the infinities are null.
-        return { ok: true, primitive: Number.isFinite(value) ? (value === 0 ? 0 : value) : null };
+        return this.primitive(run, Number.isFinite(value) ? (value === 0 ? 0 : value) : null);
       }
       case ValueKind.Boolean:
-        return { ok: true, primitive: raw.intOf(result) !== 0 };
+        return this.primitive(run, raw.intOf(result) !== 0);
       case ValueKind.Null:
-        return { ok: true, primitive: null };
+        return this.primitive(run, null);
       case ValueKind.Undefined:
         return { ok: true, json: undefined };
       case ValueKind.String: {
         const text = raw.exactStringOf(ctx, result, direct.lengthKey);
-        if (text === undefined) return this.encodeResult(direct, run, result);
+        if (text === undefined) return this.outOfMemory(run);
+        if (text === false) return this.encodeResult(direct, run, result);
         // The limit counts the output's JSON bytes, quotes included.
         if ((text.length + 2) * 3 > this.limits.outputBytes) {
           return this.decode(run, `o${JSON.stringify(text)}`);
@@ -676,6 +741,16 @@ export class SandboxSession {
     }
   }
 
+  /** A number, boolean or null result, held to the output size limit as its JSON would be. */
+  private primitive(run: RunState, value: number | boolean | null): GuestOutcome {
+    // No number's JSON is longer than 24 characters: only a tiny limit needs the check.
+    if (this.limits.outputBytes < 24) {
+      const json = JSON.stringify(value);
+      if (json.length > this.limits.outputBytes) return this.decode(run, `o${json}`);
+    }
+    return { ok: true, primitive: value };
+  }
+
   /** Encodes an object (or symbol, or bigint) result in the guest, as the runner would. */
   private encodeResult(direct: DirectPath, run: RunState, value: number): GuestOutcome {
     const lazy = this.directLazy(direct);
@@ -685,8 +760,10 @@ export class SandboxSession {
     const encoded = raw.ffi.QTS_Call(ctx, lazy.encode, direct.undefinedValue, 1, direct.helperArgv);
     try {
       switch (raw.kindOf(encoded)) {
-        case ValueKind.String:
-          return this.decode(run, `o${raw.stringOf(ctx, encoded)}`);
+        case ValueKind.String: {
+          const text = raw.stringOf(ctx, encoded);
+          return text === undefined ? this.outOfMemory(run) : this.decode(run, `o${text}`);
+        }
         case ValueKind.Exception:
           return this.describeException(direct, encoded);
         default:
@@ -726,7 +803,9 @@ export class SandboxSession {
           if (nested !== 0) raw.ffi.QTS_FreeValuePointer(ctx, nested);
           return UNDESCRIBED;
         }
-        return this.decode(this.run as RunState, `e${raw.stringOf(ctx, described)}`);
+        const run = this.run as RunState;
+        const text = raw.stringOf(ctx, described);
+        return text === undefined ? this.outOfMemory(run) : this.decode(run, `e${text}`);
       } finally {
         raw.ffi.QTS_FreeValuePointer(ctx, described);
       }
@@ -735,22 +814,26 @@ export class SandboxSession {
     }
   }
 
-  /** The lazy functions of a direct session, compiled and fetched on first need. */
+  /**
+   * The lazy functions of a direct session, compiled and fetched on first need. A limit QuickJS
+   * raises meanwhile (out of memory, say) is reported as the runner's lazy part reports it.
+   */
   private directLazy(direct: DirectPath): DirectPath['lazy'] {
     if (direct.lazy) return direct.lazy;
     const ctx = this.context;
-    const compiled = ctx.evalCode(DIRECT_LAZY, PRELUDE_FILE);
-    if (compiled.error) {
-      compiled.error.dispose();
+    const failed = (error: QuickJSHandle): undefined => {
+      const described = ctx.dump(error) as { message?: unknown } | undefined;
+      error.dispose();
+      this.onGuestLimit(String(described?.message));
       return undefined;
-    }
+    };
+    const compiled = ctx.evalCode(DIRECT_LAZY, PRELUDE_FILE);
+    if (compiled.error) return failed(compiled.error);
     const factory = this.keep(compiled.value);
     const builtins = this.keep(ctx.getProp(this.runner, 0));
-    const result = ctx.callFunction(factory, ctx.undefined, builtins, ctx.undefined);
-    if (result.error) {
-      result.error.dispose();
-      return undefined;
-    }
+    // The host function lets the lazy part report limit errors it sees, as in runner sessions.
+    const result = ctx.callFunction(factory, ctx.undefined, builtins, this.hostFunction());
+    if (result.error) return failed(result.error);
     const functions = this.keep(result.value);
     const get = (name: string): number => pointerOf(this.keep(ctx.getProp(functions, name)));
     direct.lazy = { ingest: get('ingest'), encode: get('encode'), describe: get('describe') };
