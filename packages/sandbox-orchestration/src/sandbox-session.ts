@@ -229,17 +229,17 @@ export class SandboxSession {
       return pointer;
     };
     const prototypes = this.keep(this.context.getProp(this.runner, 2));
-    const constructor = key('constructor');
+    const constructorKey = key('constructor');
     try {
       for (let i = 0; i < 4; i++) {
         const prototype = ffi.QTS_GetPropNumber(ctx, pointerOf(prototypes), i);
         // Defined, not set: the constructor of the async and generator kinds is read-only.
         const none = direct.undefinedValue;
-        ffi.QTS_DefineProp(ctx, prototype, constructor, none, none, none, false, false, true);
+        ffi.QTS_DefineProp(ctx, prototype, constructorKey, none, none, none, false, false, true);
         ffi.QTS_FreeValuePointer(ctx, prototype);
       }
     } finally {
-      ffi.QTS_FreeValuePointer(ctx, constructor);
+      ffi.QTS_FreeValuePointer(ctx, constructorKey);
     }
     const global = ffi.QTS_GetGlobalObject(ctx);
     try {
