@@ -602,7 +602,11 @@ export class SandboxSession {
           if (Number.isFinite(value)) {
             own = ffi.QTS_NewFloat64(ctx, value === 0 ? 0 : value);
             pointer = own;
-            made = true;
+            // A number needs no allocation inside QuickJS: only its box on the heap can fail.
+            if (own === 0) {
+              this.freeOwned(direct, i);
+              return this.outOfMemory(run);
+            }
           } else {
             pointer = direct.nullValue;
           }
