@@ -12,6 +12,7 @@ import {
 } from './__fixtures__/git-repository';
 import {
   createLstatReader,
+  createPrefixedLstatReader,
   type FsBinding,
   type LstatNumbers,
   type LstatReader,
@@ -77,16 +78,18 @@ describe('createLstatReader', () => {
     }
   });
 
-  it('gives undefined for a missing file and throws fs.lstatSync’s own error otherwise', () => {
+  it('gives undefined for a missing file or parent, and throws fs.lstatSync’s own error otherwise', () => {
     const dir = sampleTree();
     for (const reader of [
       createLstatReader({ binding: NODE_BINDING }),
       createLstatReader({ binding: null }),
     ]) {
       expect(reader(join(dir, 'missing'))).toBeUndefined();
-      // A path through a regular file: ENOTDIR, which lstatSync throws even with throwIfNoEntry.
-      expect(() => reader(join(dir, 'file.txt', 'x'))).toThrow(
-        expect.objectContaining({ code: 'ENOTDIR', syscall: 'lstat' }),
+      // A path through a regular file: ENOTDIR, which lstatSync throws even with throwIfNoEntry;
+      // for a status it is a missing file, as for git.
+      expect(reader(join(dir, 'file.txt', 'x'))).toBeUndefined();
+      expect(() => reader(join(dir, 'n'.repeat(300)))).toThrow(
+        expect.objectContaining({ code: 'ENAMETOOLONG', syscall: 'lstat' }),
       );
       expect(() => reader(join(dir, 'nul\0byte'))).toThrow(
         expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
@@ -171,13 +174,85 @@ describe('createLstatReader', () => {
   });
 });
 
+describe('createPrefixedLstatReader', () => {
+  /** `prefix` + `name` as the index holds it: bytes in a larger buffer, between other bytes. */
+  function inBuffer(name: string): [Buffer, number, number] {
+    const bytes = Buffer.from(`xx${name}\0yy`);
+    return [bytes, 2, 2 + Buffer.byteLength(name)];
+  }
+
+  it('gives fs.lstatSync’s numbers for prefix + bytes, through the binding and without it', () => {
+    const dir = sampleTree();
+    mkdirSync(join(dir, 'ünï cødé'));
+    writeFileSync(join(dir, 'ünï cødé', 'fïlé.txt'), 'x');
+    const names = [...SAMPLE_NAMES, 'ünï cødé/fïlé.txt', 'ünï cødé'];
+    for (const binding of [NODE_BINDING, null]) {
+      const read = createPrefixedLstatReader(`${dir}/`, { binding });
+      for (const name of names) {
+        expect(copy(read(...inBuffer(name))), name).toEqual(expected(join(dir, name)));
+      }
+    }
+  });
+
+  it('reads paths longer than its first buffer, and shorter ones after them', () => {
+    const dir = sampleTree();
+    const deep = Array.from({ length: 40 }, (_, i) => `level-${i}`).join('/');
+    mkdirSync(join(dir, deep), { recursive: true });
+    writeFileSync(join(dir, deep, 'leaf.txt'), 'leaf');
+    const read = createPrefixedLstatReader(`${dir}/`, { binding: NODE_BINDING });
+    for (const name of [`${deep}/leaf.txt`, 'file.txt', `${deep}/missing`, 'link']) {
+      expect(copy(read(...inBuffer(name))), name).toEqual(expected(join(dir, name)));
+    }
+  });
+
+  it('throws fs.lstatSync’s own errors, and reads a path through a file as missing', () => {
+    const dir = sampleTree();
+    const read = createPrefixedLstatReader(`${dir}/`, { binding: NODE_BINDING });
+    const nul = Buffer.from('file.txt\0.hidden');
+    expect(() => read(nul, 0, nul.length)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() => read(...inBuffer('n'.repeat(300)))).toThrow(
+      expect.objectContaining({ code: 'ENAMETOOLONG' }),
+    );
+    expect(read(...inBuffer('file.txt/x'))).toBeUndefined();
+  });
+
+  it('drops a binding that reads a Buffer path past its NUL', () => {
+    const dir = sampleTree();
+    let calls = 0;
+    const wholeBuffer: FsBinding = {
+      lstat(path, bigint, request, throwIfNoEntry) {
+        calls += 1;
+        // As if C++ took the buffer's length, not its C string: the bytes after the NUL count.
+        const text = typeof path === 'string' ? path : path.toString('latin1');
+        if (text.includes('\0')) return undefined;
+        return NODE_BINDING.lstat(path, bigint, request, throwIfNoEntry);
+      },
+    };
+    const read = createPrefixedLstatReader(`${dir}/`, {
+      binding: wholeBuffer,
+      probe: join(dir, 'file.txt'),
+    });
+    const callsAfterCheck = calls;
+    expect(copy(read(...inBuffer('file.txt')))).toEqual(expected(join(dir, 'file.txt')));
+    expect(calls).toBe(callsAfterCheck);
+  });
+});
+
 describe('GitStatus with and without the fast lstat path', () => {
   function counters(): CheckCounters {
     return { lstat: 0, hashed: 0, directoriesRead: 0, treesRead: 0 };
   }
 
-  /** Both readers give git's verdict, the same first change and the same work. */
-  async function expectSameVerdicts(dir: string, readers: readonly LstatReader[]): Promise<void> {
+  /**
+   * Every reader gives git's verdict, the same first change and the same work (`undefined`: the
+   * status's own choice, paths read as bytes straight from the index).
+   */
+  async function expectSameVerdicts(
+    dir: string,
+    readers: readonly (LstatReader | undefined)[],
+  ): Promise<void> {
     const clean = gitSaysClean(dir);
     const results = [];
     for (const lstat of readers) {
@@ -191,6 +266,7 @@ describe('GitStatus with and without the fast lstat path', () => {
 
   it('agree with each other and with git on clean, touched, modified, deleted, chmod and symlink changes', async () => {
     const readers = [
+      undefined,
       createLstatReader({ binding: NODE_BINDING }),
       createLstatReader({ binding: null }),
     ];

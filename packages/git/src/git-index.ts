@@ -3,76 +3,122 @@ import { type BigIntStats, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitError } from './errors';
 
-/** One entry of the git index (`.git/index`), as git wrote it. */
-export interface IndexEntry {
-  /** Repository-relative path with forward slashes. */
-  readonly path: string;
-  readonly oid: string;
-  /** 0 normally; 1 to 3 while a merge conflict is unresolved. */
-  readonly stage: number;
-  readonly mode: number;
-  /** `ctime` and `mtime` in milliseconds, computed the way Node computes `Stats.*Ms`. */
-  readonly ctimeMs: number;
-  readonly mtimeMs: number;
-  readonly mtimeSeconds: number;
-  readonly mtimeNanoseconds: number;
-  readonly ino: number;
-  readonly uid: number;
-  readonly gid: number;
-  /** The file size truncated to 32 bits, as git stores it. */
-  readonly size: number;
-  readonly assumeValid: boolean;
-  readonly skipWorktree: boolean;
-  readonly intentToAdd: boolean;
-}
-
 const FLAG_STAGE = 0x3;
 const FLAG_ASSUME_VALID = 0x4;
 const FLAG_SKIP_WORKTREE = 0x8;
 const FLAG_INTENT_TO_ADD = 0x10;
-// Per entry, in `stats`: ctimeMs, mtimeMs, mtime seconds, mtime nanoseconds, ino, uid, gid, size.
-const STAT_FIELDS = 8;
 
 /**
- * A parsed index file, kept compact: paths in an array and stat data in typed arrays, so that
+ * Where the stat data git recorded sits in an entry, as byte offsets from the entry's start
+ * ({@link GitIndex.entryOffsets}); each field is a big-endian 32-bit number, read through
+ * {@link GitIndex.view}.
+ */
+export const EntryField = {
+  ctimeSeconds: 0,
+  ctimeNanoseconds: 4,
+  mtimeSeconds: 8,
+  mtimeNanoseconds: 12,
+  ino: 20,
+  uid: 28,
+  gid: 32,
+  /** The file size truncated to 32 bits. */
+  size: 36,
+} as const;
+
+/** Where an entry's object id starts, from the entry's start. */
+const OID_OFFSET = 40;
+
+/** What {@link parseGitIndex} finds in an index file. */
+export interface GitIndexFields {
+  /** The index file, for messages. */
+  readonly file: string;
+  /** Index format version (2, 3 or 4). */
+  readonly version: number;
+  /** The raw file: stat data and object ids are read from it where they are. */
+  readonly data: Buffer;
+  /** Every entry's path, in index order (sorted by path, then stage). */
+  readonly paths: readonly string[];
+  /** Where each entry starts in `data`. */
+  readonly entryOffsets: Uint32Array;
+  /**
+   * Where each entry's path bytes start and end in `data`: versions 2 and 3 only, since version
+   * 4 stores each path as a change to the previous one.
+   */
+  readonly pathBytes: { readonly starts: Uint32Array; readonly ends: Uint32Array } | undefined;
+  /** Every entry's mode. */
+  readonly modes: Uint32Array;
+  /** Every entry's stage and flag bits. */
+  readonly flags: Uint8Array;
+  /** The first entry that is unmerged or intent-to-add, or -1 when there is none. */
+  readonly firstUnmergedOrIntentToAdd: number;
+  /** The cache-tree extension's bytes, when present. */
+  readonly cacheTreeData: Buffer | undefined;
+  /** The index file's own mtime. */
+  readonly mtime: { readonly seconds: number; readonly nanoseconds: number };
+}
+
+/**
+ * A parsed index file, kept compact: paths in an array, per-entry offsets and modes in typed
+ * arrays, and stat data left in the file's bytes (read through {@link GitIndex.view}), so that
  * parsing tens of thousands of entries allocates little and leaves the garbage collector alone.
- * {@link GitIndex.entry} builds a full {@link IndexEntry} when one is needed.
  */
 export class GitIndex {
-  readonly #data: Buffer;
-  readonly #oidOffsets: Uint32Array;
+  readonly file: string;
+  readonly version: number;
+  readonly paths: readonly string[];
+  readonly modes: Uint32Array;
+  readonly flags: Uint8Array;
+  /** Where each entry starts in the file; add an {@link EntryField} offset to read its stat data. */
+  readonly entryOffsets: Uint32Array;
+  /** Where each entry's path bytes are in {@link GitIndex.data}, when the version stores them whole. */
+  readonly pathBytes: GitIndexFields['pathBytes'];
+  /** The file's bytes. */
+  readonly data: Buffer;
+  /** A view of {@link GitIndex.data} for reading its big-endian numbers. */
+  readonly view: DataView;
+  /** The first entry that is unmerged or intent-to-add, or -1 when there is none. */
+  readonly firstUnmergedOrIntentToAdd: number;
+  readonly mtime: { readonly seconds: number; readonly nanoseconds: number };
   #positions: Map<string, number> | undefined;
-  readonly #entries: (IndexEntry | undefined)[] = [];
   readonly #cacheTreeData: Buffer | undefined;
   #treeOids: Map<string, string> | undefined;
 
-  /**
-   * @param file - The index file, for messages.
-   * @param version - Index format version (2, 3 or 4).
-   * @param paths - Every entry's path, in index order (sorted by path, then stage).
-   * @param modes - Every entry's mode.
-   * @param flags - Every entry's stage and flag bits.
-   * @param stats - {@link STAT_FIELDS} numbers per entry.
-   * @param data - The raw file, where object ids are read from.
-   * @param oidOffsets - Where each entry's object id starts in `data`.
-   * @param cacheTreeData - The cache-tree extension's bytes, when present.
-   * @param mtime - The index file's own mtime.
-   */
-  constructor(
-    readonly file: string,
-    readonly version: number,
-    readonly paths: readonly string[],
-    readonly modes: Uint32Array,
-    readonly flags: Uint8Array,
-    readonly stats: Float64Array,
-    data: Buffer,
-    oidOffsets: Uint32Array,
-    cacheTreeData: Buffer | undefined,
-    readonly mtime: { readonly seconds: number; readonly nanoseconds: number },
-  ) {
-    this.#data = data;
-    this.#oidOffsets = oidOffsets;
-    this.#cacheTreeData = cacheTreeData;
+  constructor(fields: GitIndexFields) {
+    this.file = fields.file;
+    this.version = fields.version;
+    this.data = fields.data;
+    this.view = new DataView(fields.data.buffer, fields.data.byteOffset, fields.data.byteLength);
+    this.paths = fields.paths;
+    this.entryOffsets = fields.entryOffsets;
+    this.pathBytes = fields.pathBytes;
+    this.modes = fields.modes;
+    this.flags = fields.flags;
+    this.firstUnmergedOrIntentToAdd = fields.firstUnmergedOrIntentToAdd;
+    this.#cacheTreeData = fields.cacheTreeData;
+    this.mtime = fields.mtime;
+  }
+
+  /** Stat field `field` (an {@link EntryField} offset) of entry `i`. */
+  statField(i: number, field: number): number {
+    return this.view.getUint32((this.entryOffsets[i] as number) + field);
+  }
+
+  /** Entry `i`'s mtime in milliseconds, computed the way Node computes `Stats.mtimeMs`. */
+  mtimeMs(i: number): number {
+    const offset = this.entryOffsets[i] as number;
+    return (
+      this.view.getUint32(offset + EntryField.mtimeSeconds) * 1000 +
+      this.view.getUint32(offset + EntryField.mtimeNanoseconds) / 1e6
+    );
+  }
+
+  /** Entry `i`'s ctime in milliseconds, computed the way Node computes `Stats.ctimeMs`. */
+  ctimeMs(i: number): number {
+    const offset = this.entryOffsets[i] as number;
+    return (
+      this.view.getUint32(offset + EntryField.ctimeSeconds) * 1000 +
+      this.view.getUint32(offset + EntryField.ctimeNanoseconds) / 1e6
+    );
   }
 
   /** The tree id the whole index would be written as, when the cache tree knows it. */
@@ -98,8 +144,7 @@ export class GitIndex {
     if (this.#treeOids) return this.#treeOids;
     const oids = new Map<string, string>();
     const { paths, modes } = this;
-    const data = this.#data;
-    const oidOffsets = this.#oidOffsets;
+    const { data, entryOffsets } = this;
     let i = 0;
     const build = (prefix: string): Buffer => {
       // One tree object: "<mode> <name>\0<20-byte id>" per child, in index order (which is git's
@@ -120,7 +165,7 @@ export class GitIndex {
           if (slash >= 0) oids.set(`${prefix}${rest}`, this.oid(i));
           names.push(name);
           modeTexts.push(modeText(modes[i] as number));
-          ids.push(oidOffsets[i] as number);
+          ids.push((entryOffsets[i] as number) + OID_OFFSET);
           i++;
         } else {
           const name = rest.slice(0, slash);
@@ -163,8 +208,8 @@ export class GitIndex {
 
   /** The object id of entry `i`. */
   oid(i: number): string {
-    const offset = this.#oidOffsets[i] as number;
-    return this.#data.toString('hex', offset, offset + 20);
+    const offset = (this.entryOffsets[i] as number) + OID_OFFSET;
+    return this.data.toString('hex', offset, offset + 20);
   }
 
   /** The merge stage of entry `i` (0 normally). */
@@ -190,35 +235,6 @@ export class GitIndex {
         this.#positions.set(this.paths[i] as string, i);
     }
     return this.#positions.get(path);
-  }
-
-  /** Entry `i` as an object. */
-  entry(i: number): IndexEntry {
-    let entry = this.#entries[i];
-    if (!entry) {
-      const base = i * STAT_FIELDS;
-      const stat = (field: number): number => this.stats[base + field] as number;
-      const flags = this.flags[i] as number;
-      entry = {
-        path: this.paths[i] as string,
-        oid: this.oid(i),
-        stage: flags & FLAG_STAGE,
-        mode: this.modes[i] as number,
-        ctimeMs: stat(0),
-        mtimeMs: stat(1),
-        mtimeSeconds: stat(2),
-        mtimeNanoseconds: stat(3),
-        ino: stat(4),
-        uid: stat(5),
-        gid: stat(6),
-        size: stat(7),
-        assumeValid: (flags & FLAG_ASSUME_VALID) !== 0,
-        skipWorktree: (flags & FLAG_SKIP_WORKTREE) !== 0,
-        intentToAdd: (flags & FLAG_INTENT_TO_ADD) !== 0,
-      };
-      this.#entries[i] = entry;
-    }
-    return entry;
   }
 }
 
@@ -317,8 +333,11 @@ export function parseGitIndex(
   const paths: string[] = new Array(count);
   const modes = new Uint32Array(count);
   const flagBits = new Uint8Array(count);
-  const stats = new Float64Array(count * STAT_FIELDS);
-  const oidOffsets = new Uint32Array(count);
+  const entryOffsets = new Uint32Array(count);
+  // Version 4 compresses paths, so its path bytes are not in the file whole.
+  const pathStarts = new Uint32Array(version === 4 ? 0 : count);
+  const pathEnds = new Uint32Array(version === 4 ? 0 : count);
+  let firstUnmergedOrIntentToAdd = -1;
   let offset = 12;
   let previousPath = Buffer.alloc(0);
   // Fixed-width fields through a DataView (a builtin, cheaper than Buffer's JS readers in a
@@ -328,22 +347,9 @@ export function parseGitIndex(
     for (let i = 0; i < count; i++) {
       const start = offset;
       if (start + 62 > body) throw new RangeError('entry past the end');
-      const base = i * STAT_FIELDS;
-      const ctimeSeconds = view.getUint32(offset);
-      const ctimeNanoseconds = view.getUint32(offset + 4);
-      const mtimeSeconds = view.getUint32(offset + 8);
-      const mtimeNanoseconds = view.getUint32(offset + 12);
-      // Computed exactly as Node computes Stats.ctimeMs and mtimeMs, so equality is exact.
-      stats[base] = ctimeSeconds * 1000 + ctimeNanoseconds / 1e6;
-      stats[base + 1] = mtimeSeconds * 1000 + mtimeNanoseconds / 1e6;
-      stats[base + 2] = mtimeSeconds;
-      stats[base + 3] = mtimeNanoseconds;
-      stats[base + 4] = view.getUint32(offset + 20);
+      // Stat data and the object id stay in `data`: only where the entry starts is kept.
+      entryOffsets[i] = offset;
       modes[i] = view.getUint32(offset + 24);
-      stats[base + 5] = view.getUint32(offset + 28);
-      stats[base + 6] = view.getUint32(offset + 32);
-      stats[base + 7] = view.getUint32(offset + 36);
-      oidOffsets[i] = offset + 40;
       const flags = view.getUint16(offset + 60);
       offset += 62;
       let extended = 0;
@@ -352,11 +358,15 @@ export function parseGitIndex(
         extended = view.getUint16(offset);
         offset += 2;
       }
-      flagBits[i] =
+      const entryFlags =
         ((flags >> 12) & FLAG_STAGE) |
         (flags & 0x8000 ? FLAG_ASSUME_VALID : 0) |
         (extended & 0x4000 ? FLAG_SKIP_WORKTREE : 0) |
         (extended & 0x2000 ? FLAG_INTENT_TO_ADD : 0);
+      flagBits[i] = entryFlags;
+      if (firstUnmergedOrIntentToAdd < 0 && entryFlags & (FLAG_STAGE | FLAG_INTENT_TO_ADD)) {
+        firstUnmergedOrIntentToAdd = i;
+      }
       let path: string;
       if (version === 4) {
         // Prefix compression: drop N bytes from the previous path, then a NUL-terminated suffix.
@@ -387,6 +397,8 @@ export function parseGitIndex(
           length < 0xfff && data[offset + length] === 0 ? offset + length : data.indexOf(0, offset);
         if (end < 0 || end > body) throw new Error(`entry ${i} has an unterminated path`);
         path = decodeUtf8(data, offset, end);
+        pathStarts[i] = offset;
+        pathEnds[i] = end;
         // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
         offset = start + ((end - start + 8) & ~7);
       }
@@ -423,16 +435,17 @@ export function parseGitIndex(
     }
     offset = start + length;
   }
-  return new GitIndex(
+  return new GitIndex({
     file,
     version,
-    paths,
-    modes,
-    flagBits,
-    stats,
     data,
-    oidOffsets,
+    paths,
+    entryOffsets,
+    pathBytes: version === 4 ? undefined : { starts: pathStarts, ends: pathEnds },
+    modes,
+    flags: flagBits,
+    firstUnmergedOrIntentToAdd,
     cacheTreeData,
     mtime,
-  );
+  });
 }

@@ -342,6 +342,16 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('deleted: a.txt');
   });
 
+  it('a tracked directory replaced by a file is a deletion, not a crash (ENOTDIR)', async () => {
+    const dir = createRepo({ 'd/f.txt': 'f\n', 'e.txt': 'e\n' });
+    rmSync(join(dir, 'd'), { recursive: true });
+    writeFileSync(join(dir, 'd'), 'now a file\n');
+    const status = await expectCleanLikeGit(dir, false);
+    expect(status.firstChange).toBe('deleted: d/f.txt');
+    expect(await status.isFileClean('d/f.txt')).toBe(false);
+    expect((await status.buildUrl('d/f.txt', 1)).lineAnchored).toBe(false);
+  });
+
   it('a changed executable bit counts unless core.fileMode is false', async () => {
     const dir = createRepo({ 'run.sh': 'echo hi\n' });
     chmodSync(join(dir, 'run.sh'), 0o755);

@@ -4,8 +4,13 @@ import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ignore } from 'ignore';
 import { GitError, throwIfAborted } from './errors';
-import { type LstatNumbers, type LstatReader, lstatReader } from './fast-lstat';
-import type { GitIndex } from './git-index';
+import {
+  type LstatNumbers,
+  type LstatReader,
+  lstatReader,
+  prefixedLstatReader,
+} from './fast-lstat';
+import { EntryField, type GitIndex } from './git-index';
 import { readCommitTreeFast } from './git-objects';
 import { compileIgnoreRules, type IgnoreLevel, isIgnored } from './ignore-rules';
 import type { RepositoryLayout } from './repository';
@@ -183,20 +188,19 @@ function compareStat(
   if (!stats) return 'changed';
   const { index, settings } = repo;
   const mode = index.modes[i] as number;
-  const data = index.stats;
-  const base = i * 8;
   if (modeOf(stats, settings.fileMode, mode) !== mode) return 'changed';
-  const size = data[base + 7] as number;
+  const size = index.statField(i, EntryField.size);
+  const seconds = index.statField(i, EntryField.mtimeSeconds);
   let same: boolean;
   if (settings.minimalStat) {
-    same = Math.floor(stats.mtimeMs / 1000) === data[base + 2] && stats.size % TWO_TO_32 === size;
+    same = Math.floor(stats.mtimeMs / 1000) === seconds && stats.size % TWO_TO_32 === size;
   } else {
     same =
-      stats.mtimeMs === data[base + 1] &&
-      (!settings.trustCtime || stats.ctimeMs === data[base]) &&
-      stats.ino % TWO_TO_32 === data[base + 4] &&
-      stats.uid === data[base + 5] &&
-      stats.gid === data[base + 6] &&
+      stats.mtimeMs === index.mtimeMs(i) &&
+      (!settings.trustCtime || stats.ctimeMs === index.ctimeMs(i)) &&
+      stats.ino % TWO_TO_32 === index.statField(i, EntryField.ino) &&
+      stats.uid === index.statField(i, EntryField.uid) &&
+      stats.gid === index.statField(i, EntryField.gid) &&
       stats.size % TWO_TO_32 === size;
   }
   if (!same) {
@@ -207,10 +211,10 @@ function compareStat(
   }
   // Racily clean: modified in the same instant the index was written, so an edit made right
   // after git read the file would not show in stat data. Git compares content then, so do we.
-  const seconds = data[base + 2] as number;
   if (
     seconds > index.mtime.seconds ||
-    (seconds === index.mtime.seconds && (data[base + 3] as number) >= index.mtime.nanoseconds)
+    (seconds === index.mtime.seconds &&
+      index.statField(i, EntryField.mtimeNanoseconds) >= index.mtime.nanoseconds)
   ) {
     return 'hash';
   }
@@ -241,9 +245,9 @@ async function compareHeadWithIndex(
   options: TreeCheckOptions,
 ): Promise<FirstChange> {
   const { index } = repo;
-  for (let i = 0; i < index.count; i++) {
-    if (index.stage(i) !== 0) return `unmerged: ${index.paths[i]}`;
-    if (index.isIntentToAdd(i)) return `added: ${index.paths[i]}`;
+  const unusual = index.firstUnmergedOrIntentToAdd;
+  if (unusual >= 0) {
+    return `${index.stage(unusual) !== 0 ? 'unmerged' : 'added'}: ${index.paths[unusual]}`;
   }
   const headTree = await treeOfCommit(repo.layout.commondir, repo.commitSha);
   // The cache-tree extension records the tree the index would be written as: when it equals
@@ -312,12 +316,16 @@ async function compareIndexWithWorktree(
   options: TreeCheckOptions,
 ): Promise<FirstChange> {
   const { index } = repo;
-  const { paths, modes, stats: indexStats } = index;
+  const { paths, modes, view, entryOffsets, pathBytes, data } = index;
   const root = repo.layout.worktree;
   const prefix = `${root}/`;
   const { fileMode, trustCtime, minimalStat } = repo.settings;
   const { seconds: indexSeconds, nanoseconds: indexNanoseconds } = index.mtime;
+  // Paths straight from the index's bytes where it stores them whole (versions 2 and 3), unless
+  // a test asks for a particular reader.
   const lstat = options.lstat ?? lstatReader();
+  const lstatFromBytes =
+    options.lstat === undefined && pathBytes ? prefixedLstatReader(prefix) : undefined;
   const toHash: number[] = [];
   const submodules: number[] = [];
   for (let start = 0; start < paths.length; start += STAT_BATCH) {
@@ -334,7 +342,10 @@ async function compareIndexWithWorktree(
         continue;
       }
       if (options.counters) options.counters.lstat += 1;
-      const stats = lstat(prefix + (paths[i] as string));
+      const stats =
+        lstatFromBytes && pathBytes
+          ? lstatFromBytes(data, pathBytes.starts[i] as number, pathBytes.ends[i] as number)
+          : lstat(prefix + (paths[i] as string));
       // The common case inline (a regular file whose stat data matches and is not racily
       // clean), with the same outcome as compareStat; anything else goes through compareStat.
       if (
@@ -343,20 +354,23 @@ async function compareIndexWithWorktree(
         !minimalStat &&
         (mode & MODE_TYPE_MASK) === MODE_FILE
       ) {
-        const base = i * 8;
+        const offset = entryOffsets[i] as number;
         const diskMode = stats.mode;
-        const seconds = indexStats[base + 2] as number;
+        const seconds = view.getUint32(offset + EntryField.mtimeSeconds);
+        const nanoseconds = view.getUint32(offset + EntryField.mtimeNanoseconds);
         if (
           (diskMode & MODE_TYPE_MASK) === MODE_FILE &&
           (diskMode & 0o100 ? 0o100755 : 0o100644) === mode &&
-          stats.mtimeMs === indexStats[base + 1] &&
-          (!trustCtime || stats.ctimeMs === indexStats[base]) &&
-          stats.ino % TWO_TO_32 === indexStats[base + 4] &&
-          stats.uid === indexStats[base + 5] &&
-          stats.gid === indexStats[base + 6] &&
-          stats.size % TWO_TO_32 === indexStats[base + 7] &&
-          (seconds < indexSeconds ||
-            (seconds === indexSeconds && (indexStats[base + 3] as number) < indexNanoseconds))
+          stats.mtimeMs === seconds * 1000 + nanoseconds / 1e6 &&
+          (!trustCtime ||
+            stats.ctimeMs ===
+              view.getUint32(offset + EntryField.ctimeSeconds) * 1000 +
+                view.getUint32(offset + EntryField.ctimeNanoseconds) / 1e6) &&
+          stats.ino % TWO_TO_32 === view.getUint32(offset + EntryField.ino) &&
+          stats.uid === view.getUint32(offset + EntryField.uid) &&
+          stats.gid === view.getUint32(offset + EntryField.gid) &&
+          stats.size % TWO_TO_32 === view.getUint32(offset + EntryField.size) &&
+          (seconds < indexSeconds || (seconds === indexSeconds && nanoseconds < indexNanoseconds))
         ) {
           continue;
         }
