@@ -218,6 +218,37 @@ describe('createPrefixedLstatReader', () => {
     expect(read(...inBuffer('file.txt/x'))).toBeUndefined();
   });
 
+  it('decides the process’s binding once, also when the binding fails its self-check', async () => {
+    let calls = 0;
+    const refusesBytes: FsBinding = {
+      lstat(path, bigint, request, throwIfNoEntry) {
+        calls += 1;
+        if (typeof path !== 'string') throw new Error('bytes refused');
+        return NODE_BINDING.lstat(path, bigint, request, throwIfNoEntry);
+      },
+    };
+    vi.resetModules();
+    const binding = vi
+      .spyOn(process as unknown as { binding: (name: string) => unknown }, 'binding')
+      .mockReturnValue(refusesBytes);
+    try {
+      const fresh = await import('./fast-lstat');
+      const dir = sampleTree();
+      fresh.prefixedLstatReader(`${dir}/`);
+      const afterCheck = calls;
+      expect(afterCheck).toBeGreaterThan(0);
+      const read = fresh.prefixedLstatReader(`${dir}/`);
+      fresh.lstatReader();
+      expect(calls).toBe(afterCheck);
+      // It failed, so the readers use fs.lstatSync.
+      expect(copy(read(...inBuffer('file.txt')))).toEqual(expected(join(dir, 'file.txt')));
+      expect(calls).toBe(afterCheck);
+    } finally {
+      binding.mockRestore();
+      vi.resetModules();
+    }
+  });
+
   it('drops a binding that reads a Buffer path past its NUL', () => {
     const dir = sampleTree();
     let calls = 0;
@@ -263,6 +294,29 @@ describe('GitStatus with and without the fast lstat path', () => {
     expect(results[0]?.clean).toBe(clean);
     for (const result of results) expect(result).toEqual(results[0]);
   }
+
+  it('by default, lstat every tracked file through the binding, with the path as bytes', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'src/b.ts': 'b\n', 'src/deep/c.ts': 'c\n' });
+    git(dir, 'status', '--porcelain');
+    // The reader reuses one buffer, so each path is read when the binding is called: its bytes
+    // up to the NUL written after them.
+    const seen: string[] = [];
+    const original = NODE_BINDING.lstat.bind(NODE_BINDING);
+    const lstat = vi.spyOn(NODE_BINDING, 'lstat').mockImplementation((path, ...rest) => {
+      if (Buffer.isBuffer(path)) seen.push(path.subarray(0, path.indexOf(0)).toString());
+      return original(path, ...rest);
+    });
+    try {
+      const work = counters();
+      expect((await measureGitStatus(dir, work)).isTreeClean).toBe(true);
+      expect(work.lstat).toBe(3);
+      expect(seen.filter((path) => path.startsWith(`${dir}/`)).sort()).toEqual(
+        ['a.txt', 'src/b.ts', 'src/deep/c.ts'].map((file) => join(dir, file)),
+      );
+    } finally {
+      lstat.mockRestore();
+    }
+  });
 
   it('agree with each other and with git on clean, touched, modified, deleted, chmod and symlink changes', async () => {
     const readers = [

@@ -342,6 +342,26 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('deleted: a.txt');
   });
 
+  it('a file name that is not valid UTF-8 is checked as the bytes on disk, as git does', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    // "caf\xe9.txt": Latin-1, not UTF-8. Decoding it would turn it into another name.
+    const name = Buffer.concat([
+      Buffer.from(`${dir}/caf`),
+      Buffer.from([0xe9]),
+      Buffer.from('.txt'),
+    ]);
+    writeFileSync(name, 'latin-1 name\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'latin-1 name');
+    git(dir, 'status', '--porcelain');
+    await expectCleanLikeGit(dir, true);
+    // Touched, same content: stat data differs, so the file is hashed, by its bytes too.
+    utimesSync(name, new Date(), new Date(Date.now() + 5_000));
+    await expectCleanLikeGit(dir, true);
+    writeFileSync(name, 'changed\n');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toMatch(/^modified: caf.*\.txt$/);
+  });
+
   it('a tracked directory replaced by a file is a deletion, not a crash (ENOTDIR)', async () => {
     const dir = createRepo({ 'd/f.txt': 'f\n', 'e.txt': 'e\n' });
     rmSync(join(dir, 'd'), { recursive: true });
@@ -502,12 +522,20 @@ describe('repository shapes', () => {
 
   it('reads index versions 3 and 4', async () => {
     for (const version of ['3', '4']) {
-      const dir = createRepo({ 'a/b/c.txt': 'c\n', 'a/b/d.txt': 'd\n', 'a/e.txt': 'e\n' });
+      const dir = createRepo({
+        'a/b/c.txt': 'c\n',
+        'a/b/d.txt': 'd\n',
+        'a/e.txt': 'e\n',
+        'f.txt': 'f\n',
+      });
       git(dir, 'update-index', '--index-version', version);
-      // skip-worktree lives in the extended flags that only versions 3 and 4 have.
+      // skip-worktree lives in the extended flags that only versions 3 and 4 have; f.txt comes
+      // after that entry, so its path is read past the two extra flag bytes.
       git(dir, 'update-index', '--skip-worktree', 'a/e.txt');
       write(dir, 'a/e.txt', 'ignored because skip-worktree\n');
       await expectCleanLikeGit(dir, true);
+      write(dir, 'f.txt', 'changed f\n');
+      expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('modified: f.txt');
       write(dir, 'a/b/d.txt', 'changed\n');
       expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('modified: a/b/d.txt');
     }

@@ -158,7 +158,7 @@ export function blobId(content: Buffer | string): string {
 }
 
 /** The blob id of what is at `file` in the worktree now (a symlink hashes its target). */
-async function hashWorktreeFile(file: string, isSymlink: boolean): Promise<string> {
+async function hashWorktreeFile(file: string | Buffer, isSymlink: boolean): Promise<string> {
   return blobId(
     isSymlink ? Buffer.from(await readlink(file, { encoding: 'buffer' })) : await readFile(file),
   );
@@ -412,7 +412,14 @@ async function compareIndexWithWorktree(
     async (i) => {
       if (options.counters) options.counters.hashed += 1;
       const isSymlink = ((modes[i] as number) & MODE_TYPE_MASK) === MODE_SYMLINK;
-      const oid = await hashWorktreeFile(`${root}/${paths[i]}`, isSymlink).catch(() => undefined);
+      // The path's own bytes where the index holds them whole, as for its lstat.
+      const file = pathBytes
+        ? Buffer.concat([
+            Buffer.from(prefix),
+            data.subarray(pathBytes.starts[i], pathBytes.ends[i]),
+          ])
+        : `${root}/${paths[i]}`;
+      const oid = await hashWorktreeFile(file, isSymlink).catch(() => undefined);
       return oid === index.oid(i) ? undefined : `modified: ${paths[i]}`;
     },
     options,
