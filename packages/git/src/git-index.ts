@@ -19,6 +19,8 @@ export const EntryField = {
   mtimeSeconds: 8,
   mtimeNanoseconds: 12,
   ino: 20,
+  /** Not stat data, but read the same way: the entry's mode. */
+  mode: 24,
   uid: 28,
   gid: 32,
   /** The file size truncated to 32 bits. */
@@ -217,12 +219,10 @@ export class GitIndex {
     return (this.flags[i] as number) & FLAG_STAGE;
   }
 
-  /** Whether the worktree file of entry `i` is not compared (assume-valid, skip-worktree). */
-  isNotCompared(i: number): boolean {
-    return ((this.flags[i] as number) & (FLAG_ASSUME_VALID | FLAG_SKIP_WORKTREE)) !== 0;
-  }
-
-  /** Whether entry `i` is a conflict stage or has a worktree that is not compared. */
+  /**
+   * Whether entry `i` is a conflict stage, or has a worktree file that is not compared
+   * (assume-valid, skip-worktree).
+   */
   isUnmergedOrNotCompared(i: number): boolean {
     return (
       ((this.flags[i] as number) & (FLAG_STAGE | FLAG_ASSUME_VALID | FLAG_SKIP_WORKTREE)) !== 0
@@ -369,7 +369,7 @@ export function parseGitIndex(
       if (start + 62 > body) throw new RangeError('entry past the end');
       // Stat data and the object id stay in `data`: only where the entry starts is kept.
       entryOffsets[i] = offset;
-      modes[i] = view.getUint32(offset + 24);
+      modes[i] = view.getUint32(offset + EntryField.mode);
       const flags = view.getUint16(offset + 60);
       offset += 62;
       let extended = 0;

@@ -407,6 +407,7 @@ async function compareIndexWithWorktree(
     if (change) return change;
   }
   const { toHash, submodules } = leftovers;
+  const prefixBytes = Buffer.from(prefix);
   const hashChange = await firstOf(
     toHash,
     async (i) => {
@@ -414,10 +415,7 @@ async function compareIndexWithWorktree(
       const isSymlink = ((modes[i] as number) & MODE_TYPE_MASK) === MODE_SYMLINK;
       // The path's own bytes where the index holds them whole, as for its lstat.
       const file = pathBytes
-        ? Buffer.concat([
-            Buffer.from(prefix),
-            data.subarray(pathBytes.starts[i], pathBytes.ends[i]),
-          ])
+        ? Buffer.concat([prefixBytes, data.subarray(pathBytes.starts[i], pathBytes.ends[i])])
         : `${root}/${paths[i]}`;
       const oid = await hashWorktreeFile(file, isSymlink).catch(() => undefined);
       return oid === index.oid(i) ? undefined : `modified: ${paths[i]}`;
@@ -500,8 +498,7 @@ function trackedTree(index: GitIndex): { tree: TrackedTreeNode; exact: boolean }
         // A file, or a sparse-index directory entry ("dir/", never on disk as such).
         if (
           slash >= 0 ||
-          index.stage(i) !== 0 ||
-          index.isNotCompared(i) ||
+          index.isUnmergedOrNotCompared(i) ||
           ((modes[i] as number) & MODE_TYPE_MASK) === MODE_GITLINK
         ) {
           exact = false;
