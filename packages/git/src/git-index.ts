@@ -30,6 +30,18 @@ export const EntryField = {
 /** Where an entry's object id starts, from the entry's start. */
 const OID_OFFSET = 40;
 
+/**
+ * Entry paths as the index holds them, bytes rather than strings: entry `i`'s path is
+ * `bytes[starts[i]..ends[i])`. For versions 2 and 3 `bytes` is the index file itself; version 4
+ * stores each path as a change to the previous one, so its paths are spelled out once, one after
+ * another, in a buffer of their own.
+ */
+export interface PathBytes {
+  readonly bytes: Buffer;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+}
+
 /** What {@link parseGitIndex} finds in an index file. */
 export interface GitIndexFields {
   /** The index file, for messages. */
@@ -42,11 +54,8 @@ export interface GitIndexFields {
   readonly paths: readonly string[];
   /** Where each entry starts in `data`. */
   readonly entryOffsets: Uint32Array;
-  /**
-   * Where each entry's path bytes start and end in `data`: versions 2 and 3 only, since version
-   * 4 stores each path as a change to the previous one.
-   */
-  readonly pathBytes: { readonly starts: Uint32Array; readonly ends: Uint32Array } | undefined;
+  /** Every entry's path as bytes: where each one starts and ends in `bytes`. */
+  readonly pathBytes: PathBytes;
   /** Every entry's mode. */
   readonly modes: Uint32Array;
   /** Every entry's stage and flag bits. */
@@ -72,8 +81,8 @@ export class GitIndex {
   readonly flags: Uint8Array;
   /** Where each entry starts in the file; add an {@link EntryField} offset to read its stat data. */
   readonly entryOffsets: Uint32Array;
-  /** Where each entry's path bytes are in {@link GitIndex.data}, when the version stores them whole. */
-  readonly pathBytes: GitIndexFields['pathBytes'];
+  /** Every entry's path as bytes (no decoding, so names that are not UTF-8 stay exact). */
+  readonly pathBytes: PathBytes;
   /** The file's bytes. */
   readonly data: Buffer;
   /** A view of {@link GitIndex.data} for reading its big-endian numbers. */
@@ -354,12 +363,14 @@ export function parseGitIndex(
   const modes = new Uint32Array(count);
   const flagBits = new Uint8Array(count);
   const entryOffsets = new Uint32Array(count);
-  // Version 4 compresses paths, so its path bytes are not in the file whole.
-  const pathStarts = new Uint32Array(version === 4 ? 0 : count);
-  const pathEnds = new Uint32Array(version === 4 ? 0 : count);
+  const pathStarts = new Uint32Array(count);
+  const pathEnds = new Uint32Array(count);
+  // Version 4's paths, spelled out whole: each keeps a prefix of the one before it, copied within
+  // this buffer, which doubles when it runs out.
+  let spelled = version === 4 ? Buffer.allocUnsafe(Math.max(4096, 64 * count)) : data;
+  let spelledEnd = 0;
   let firstUnmergedOrIntentToAdd = -1;
   let offset = 12;
-  let previousPath = Buffer.alloc(0);
   // Fixed-width fields through a DataView (a builtin, cheaper than Buffer's JS readers in a
   // process that has not warmed up): this loop runs once per tracked file.
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -387,28 +398,43 @@ export function parseGitIndex(
       if (firstUnmergedOrIntentToAdd < 0 && entryFlags & (FLAG_STAGE | FLAG_INTENT_TO_ADD)) {
         firstUnmergedOrIntentToAdd = i;
       }
-      let path: string;
       if (version === 4) {
         // Prefix compression: drop N bytes from the previous path, then a NUL-terminated suffix.
         let drop = 0;
         let byte: number;
         let first = true;
         do {
+          if (offset >= body) throw new RangeError('entry past the end');
           byte = data[offset++] as number;
           if (!first) drop += 1;
           drop = (drop << 7) | (byte & 0x7f);
           first = false;
         } while (byte & 0x80);
-        const end = data.indexOf(0, offset);
+        const previousStart = i > 0 ? (pathStarts[i - 1] as number) : 0;
+        const kept = (i > 0 ? (pathEnds[i - 1] as number) : 0) - previousStart - drop;
+        if (kept < 0) throw new Error(`entry ${i} removes more than the previous path`);
+        // The flags hold the whole path's length here too (below 0xfff), so the suffix's end is
+        // known without a search; the NUL must be there.
+        const wholeLength = flags & 0xfff;
+        const end =
+          wholeLength < 0xfff && wholeLength >= kept && data[offset + wholeLength - kept] === 0
+            ? offset + wholeLength - kept
+            : data.indexOf(0, offset);
         if (end < 0 || end > body) throw new Error(`entry ${i} has an unterminated path`);
-        if (drop > previousPath.length) {
-          throw new Error(`entry ${i} removes more than the previous path`);
+        const length = kept + end - offset;
+        if (spelledEnd + length > spelled.length) {
+          const larger = Buffer.allocUnsafe(2 * (spelled.length + length));
+          spelled.copy(larger, 0, 0, spelledEnd);
+          spelled = larger;
         }
-        previousPath = Buffer.concat([
-          previousPath.subarray(0, previousPath.length - drop),
-          data.subarray(offset, end),
-        ]);
-        path = previousPath.toString('utf8');
+        spelled.copyWithin(spelledEnd, previousStart, previousStart + kept);
+        // A suffix is usually a file name: a loop copies it cheaper than Buffer#copy's call.
+        for (let from = offset, to = spelledEnd + kept; from < end; from++, to++) {
+          spelled[to] = data[from] as number;
+        }
+        pathStarts[i] = spelledEnd;
+        pathEnds[i] = spelledEnd + length;
+        spelledEnd += length;
         offset = end + 1;
       } else {
         // The low 12 bits of the flags hold the path length, or 0xfff when it is longer.
@@ -416,16 +442,15 @@ export function parseGitIndex(
         const end =
           length < 0xfff && data[offset + length] === 0 ? offset + length : data.indexOf(0, offset);
         if (end < 0 || end > body) throw new Error(`entry ${i} has an unterminated path`);
-        path = decodeUtf8(data, offset, end);
         pathStarts[i] = offset;
         pathEnds[i] = end;
         // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
         offset = start + ((end - start + 8) & ~7);
       }
-      if (offset > body || path === '') {
+      if (offset > body || pathEnds[i] === pathStarts[i]) {
         throw new Error(`entry ${i} runs past the end of the entries`);
       }
-      paths[i] = path;
+      paths[i] = decodeUtf8(spelled, pathStarts[i] as number, pathEnds[i] as number);
     }
   } catch (error) {
     if (GitError.isInstance(error)) throw error;
@@ -461,7 +486,12 @@ export function parseGitIndex(
     data,
     paths,
     entryOffsets,
-    pathBytes: version === 4 ? undefined : { starts: pathStarts, ends: pathEnds },
+    pathBytes: {
+      // The cached index keeps this buffer: version 4's is cut to what its paths use.
+      bytes: version === 4 ? Buffer.from(spelled.subarray(0, spelledEnd)) : spelled,
+      starts: pathStarts,
+      ends: pathEnds,
+    },
     modes,
     flags: flagBits,
     firstUnmergedOrIntentToAdd,

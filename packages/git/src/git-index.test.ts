@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRepo, git, removeScratch } from './__fixtures__/git-repository';
+import { GitError } from './errors';
+import { EntryField, type GitIndex, readGitIndex } from './git-index';
+
+afterAll(removeScratch);
+
+/** Every entry's path bytes, stat data, mode and flags, for comparing two parses. */
+function entries(index: GitIndex): unknown[] {
+  const { bytes, starts, ends } = index.pathBytes;
+  return index.paths.map((path, i) => ({
+    path,
+    bytes: bytes.subarray(starts[i], ends[i]).toString('hex'),
+    stat: Object.values(EntryField).map((field) => index.statField(i, field)),
+    mode: index.modes[i],
+    flags: index.flags[i],
+    oid: index.oid(i),
+  }));
+}
+
+/** `index` with its trailing checksum recomputed, so only the structure is wrong. */
+function withChecksum(index: Buffer): Buffer {
+  const body = index.subarray(0, index.length - 20);
+  return Buffer.concat([body, createHash('sha1').update(body).digest()]);
+}
+
+describe('readGitIndex', () => {
+  it('spells out version 4 paths (prefix-compressed) to the same bytes as version 2 stores', async () => {
+    const long = 'd'.repeat(200);
+    const files: Record<string, string> = { 'top.txt': 't\n', 'ünï cödé/ñame.txt': 'u\n' };
+    // Paths longer than the first guess of their total size, so the buffer has to grow; paths
+    // that share long prefixes, and ones that share none.
+    for (let i = 0; i < 40; i++) files[`${long}/${long}/file-${i}.txt`] = `${i}\n`;
+    for (let i = 0; i < 40; i++) files[`a/b${i % 3}/c/${i}.ts`] = `${i}\n`;
+    const dir = createRepo(files);
+    // A name that is not UTF-8: its bytes must survive unchanged.
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/a/caf`), Buffer.from([0xe9])]), 'x\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'latin-1');
+    const index2 = await readGitIndex(join(dir, '.git'));
+    // git writes a new file (a new cache key), so this is a second parse.
+    git(dir, 'update-index', '--index-version', '4');
+    const index4 = await readGitIndex(join(dir, '.git'));
+    expect([index2.version, index4.version]).toEqual([2, 4]);
+    expect(index4.paths.length).toBe(Object.keys(files).length + 1);
+    expect(entries(index4)).toEqual(entries(index2));
+    // Version 4's paths have a buffer of their own, cut to what they use.
+    const { bytes, ends } = index4.pathBytes;
+    expect(bytes.length).toBe(ends[ends.length - 1]);
+  });
+
+  it('a version 4 entry that drops more than the previous path had is a corrupt index', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    git(dir, 'update-index', '--index-version', '4');
+    const file = join(dir, '.git', 'index');
+    const bytes = readFileSync(file);
+    // The first entry's path starts after 62 bytes of fixed fields, with the bytes to drop from
+    // the previous path (a varint, 0 for the first entry).
+    expect(bytes[12 + 62]).toBe(0);
+    bytes[12 + 62] = 5;
+    writeFileSync(file, withChecksum(bytes));
+    const error = await readGitIndex(join(dir, '.git')).catch((e: unknown) => e);
+    expect(GitError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'corrupt_index' });
+    expect((error as Error).message).toContain('entry 0 removes more than the previous path');
+  });
+
+  it('a version 4 index cut inside an entry is a corrupt index', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    git(dir, 'update-index', '--index-version', '4');
+    const file = join(dir, '.git', 'index');
+    const bytes = readFileSync(file);
+    // Keep the header and the first entry's fixed fields plus one path byte; say two entries.
+    writeFileSync(
+      file,
+      withChecksum(Buffer.concat([bytes.subarray(0, 12 + 62 + 1), Buffer.alloc(20)])),
+    );
+    await expect(readGitIndex(join(dir, '.git'))).rejects.toThrow(/corrupt/);
+  });
+});
