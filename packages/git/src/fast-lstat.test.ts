@@ -273,7 +273,7 @@ describe('createPrefixedLstatReader', () => {
 
 describe('GitStatus with and without the fast lstat path', () => {
   function counters(): CheckCounters {
-    return { lstat: 0, hashed: 0, directoriesRead: 0, treesRead: 0 };
+    return { lstat: 0, hashed: 0, directoriesRead: 0, untrackedCacheDirectories: 0, treesRead: 0 };
   }
 
   /**

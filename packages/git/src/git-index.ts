@@ -64,6 +64,8 @@ export interface GitIndexFields {
   readonly firstUnmergedOrIntentToAdd: number;
   /** The cache-tree extension's bytes, when present. */
   readonly cacheTreeData: Buffer | undefined;
+  /** The untracked-cache extension's bytes (UNTR), when present. */
+  readonly untrackedCacheData: Buffer | undefined;
   /** The index file's own mtime. */
   readonly mtime: { readonly seconds: number; readonly nanoseconds: number };
 }
@@ -90,6 +92,8 @@ export class GitIndex {
   /** The first entry that is unmerged or intent-to-add, or -1 when there is none. */
   readonly firstUnmergedOrIntentToAdd: number;
   readonly mtime: { readonly seconds: number; readonly nanoseconds: number };
+  /** The untracked-cache extension's bytes (UNTR), when git wrote one. */
+  readonly untrackedCacheData: Buffer | undefined;
   #positions: Map<string, number> | undefined;
   readonly #cacheTreeData: Buffer | undefined;
   #treeOids: Map<string, string> | undefined;
@@ -106,6 +110,7 @@ export class GitIndex {
     this.flags = fields.flags;
     this.firstUnmergedOrIntentToAdd = fields.firstUnmergedOrIntentToAdd;
     this.#cacheTreeData = fields.cacheTreeData;
+    this.untrackedCacheData = fields.untrackedCacheData;
     this.mtime = fields.mtime;
   }
 
@@ -463,6 +468,7 @@ export function parseGitIndex(
     );
   }
   let cacheTreeData: Buffer | undefined;
+  let untrackedCacheData: Buffer | undefined;
   while (offset + 8 <= body) {
     const signature = data.toString('latin1', offset, offset + 4);
     const length = data.readUInt32BE(offset + 4);
@@ -471,6 +477,8 @@ export function parseGitIndex(
       throw corrupt(file, `extension ${signature} runs past the end of the file`);
     if (signature === 'TREE') {
       cacheTreeData = data.subarray(start, start + length);
+    } else if (signature === 'UNTR') {
+      untrackedCacheData = data.subarray(start, start + length);
     } else if (signature === 'link') {
       throw new GitError(
         'unsupported_index',
@@ -496,6 +504,7 @@ export function parseGitIndex(
     flags: flagBits,
     firstUnmergedOrIntentToAdd,
     cacheTreeData,
+    untrackedCacheData,
     mtime,
   });
 }

@@ -1,5 +1,6 @@
 // Git's metadata files are tiny: synchronous reads cost microseconds, while each thread-pool
 // round trip of fs/promises costs far more on a busy machine (measured in bench/git).
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -8,6 +9,12 @@ import { inflateSync } from 'node:zlib';
 // here (a loose file, or one non-delta entry of a pack found through the pack index) keeps
 // isomorphic-git, its module load and its full parse of every pack index off that path;
 // isomorphic-git is loaded only when trees or history must be read.
+
+/** Git's blob id of `content`. */
+export function blobId(content: Buffer | string): string {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
 
 interface PackIndex {
   readonly pack: string;

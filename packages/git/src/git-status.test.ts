@@ -27,7 +27,7 @@ afterAll(removeScratch);
 const REMOTE = 'https://github.com/acme/etl.git';
 
 function counters(): CheckCounters {
-  return { lstat: 0, hashed: 0, directoriesRead: 0, treesRead: 0 };
+  return { lstat: 0, hashed: 0, directoriesRead: 0, untrackedCacheDirectories: 0, treesRead: 0 };
 }
 
 /** Our verdict, checked against git's own on the same repository. */

@@ -145,27 +145,32 @@ async function inspect(layout: RepositoryLayout): Promise<Inspection> {
       reason: `the repository ${layout.worktree} has no commits yet${head.branch ? ` on branch ${head.branch}` : ''}; commit once to get a commit SHA`,
     };
   }
-  const [index, excludes] = await Promise.all([
-    readGitIndex(layout.gitdir),
-    readExcludeRules(
-      layout.commondir,
-      configValue(configs, 'core.excludesfile'),
-      configBoolean(configValue(configs, 'core.ignorecase'), false),
-    ),
-  ]);
+  const index = await readGitIndex(layout.gitdir);
+  const excludes = readExcludeRules(
+    layout.commondir,
+    configValue(configs, 'core.excludesfile'),
+    configBoolean(configValue(configs, 'core.ignorecase'), false),
+  );
+  const showUntracked =
+    configValue(configs, 'status.showuntrackedfiles')?.toLowerCase() ?? 'normal';
   const repo: OpenRepository = {
     layout,
     index,
     commitSha: head.oid,
-    excludes,
+    excludes: excludes.rules,
+    excludeSources: excludes.sources,
     settings: {
       fileMode: configBoolean(configValue(configs, 'core.filemode'), true),
       trustCtime: configBoolean(configValue(configs, 'core.trustctime'), true),
       minimalStat: configValue(configs, 'core.checkstat')?.toLowerCase() === 'minimal',
       ignoreCase: configBoolean(configValue(configs, 'core.ignorecase'), false),
-      showUntracked: !['no', 'false', 'off', '0'].includes(
-        configValue(configs, 'status.showuntrackedfiles')?.toLowerCase() ?? 'normal',
-      ),
+      showUntracked: !['no', 'false', 'off', '0'].includes(showUntracked),
+      // As git status: the cache is made for its default listing (not for -uall), and is
+      // dropped when core.untrackedCache is false or GIT_DISABLE_UNTRACKED_CACHE is set.
+      untrackedCache:
+        showUntracked !== 'all' &&
+        configBoolean(configValue(configs, 'core.untrackedcache'), true) &&
+        !configBoolean(process.env.GIT_DISABLE_UNTRACKED_CACHE, false),
     },
     openSubmodule: async (worktree) => {
       const inner = await layoutAt(worktree);

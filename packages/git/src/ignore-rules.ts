@@ -55,32 +55,46 @@ export function isIgnored(
   return false;
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
+/** A file's bytes, or undefined when it cannot be read (missing, a directory, no permission). */
+export function readIfFile(path: string | Buffer): Buffer | undefined {
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(path);
   } catch {
     return undefined;
   }
+}
+
+/** The repository-wide exclude rules, and the bytes they come from. */
+export interface ExcludeRules {
+  /** Compiled rules, highest priority first. */
+  readonly rules: readonly Ignore[];
+  /** The bytes of `info/exclude` and of the `core.excludesFile` file, undefined when missing. */
+  readonly sources: {
+    readonly infoExclude: Buffer | undefined;
+    readonly excludesFile: Buffer | undefined;
+  };
 }
 
 /**
  * The repository-wide exclude rules, highest priority first: `<commondir>/info/exclude`, then
  * the file named by `core.excludesFile` (default `$XDG_CONFIG_HOME/git/ignore`).
  */
-export async function readExcludeRules(
+export function readExcludeRules(
   commondir: string,
   excludesFile: string | undefined,
   ignoreCase: boolean,
-): Promise<Ignore[]> {
+): ExcludeRules {
   const globalFile =
     excludesFile !== undefined
       ? excludesFile.replace(/^~(?=$|\/)/, homedir())
       : join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'git', 'ignore');
-  const contents = await Promise.all([
-    readIfExists(join(commondir, 'info', 'exclude')),
-    readIfExists(globalFile),
-  ]);
-  return contents
+  const sources = {
+    infoExclude: readIfFile(join(commondir, 'info', 'exclude')),
+    excludesFile: readIfFile(globalFile),
+  };
+  const rules = [sources.infoExclude, sources.excludesFile]
+    .map((bytes) => bytes?.toString('utf8'))
     .filter((content): content is string => content !== undefined && content.trim() !== '')
     .map((content) => compileIgnoreRules(content, ignoreCase));
+  return { rules, sources };
 }
