@@ -39,5 +39,9 @@ describe('parseGitConfig', () => {
     expect(configBoolean('No', true)).toBe(false);
     expect(configBoolean(undefined, true)).toBe(true);
     expect(configBoolean('maybe', false)).toBe(false);
+    // `key =` with nothing after it is false; integers count as git counts them.
+    expect(configBoolean('', true)).toBe(false);
+    expect(configBoolean('2', false)).toBe(true);
+    expect(configBoolean('0', true)).toBe(false);
   });
 });

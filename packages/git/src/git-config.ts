@@ -31,12 +31,18 @@ export function configValue(configs: readonly GitConfig[], key: string): string 
   return value;
 }
 
-/** Git's boolean spelling: yes/on/true/1 and no/off/false/0; `fallback` when unset or unknown. */
+/**
+ * Git's boolean spelling: yes/on/true and no/off/false, an empty value (`key =`) is false, and an
+ * integer is true unless 0; `fallback` when unset or unknown.
+ */
 export function configBoolean(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   const lower = value.trim().toLowerCase();
-  if (['true', 'yes', 'on', '1', ''].includes(lower)) return true;
-  if (['false', 'no', 'off', '0'].includes(lower)) return false;
+  // A key with no `=` at all is parsed as 'true'; `key =` (empty) is false, as in git.
+  if (['true', 'yes', 'on'].includes(lower)) return true;
+  if (['false', 'no', 'off', ''].includes(lower)) return false;
+  // Git also takes integers: any but 0 is true.
+  if (/^[+-]?\d+$/.test(lower)) return Number(lower) !== 0;
   return fallback;
 }
 

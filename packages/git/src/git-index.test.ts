@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRepo, git, removeScratch } from './__fixtures__/git-repository';
+import { createRepo, git, gitSaysClean, removeScratch } from './__fixtures__/git-repository';
 import { GitError } from './errors';
 import { EntryField, type GitIndex, readGitIndex } from './git-index';
 
@@ -52,20 +52,49 @@ describe('readGitIndex', () => {
     expect(bytes.length).toBe(ends[ends.length - 1]);
   });
 
-  it('a version 4 entry that drops more than the previous path had is a corrupt index', async () => {
-    const dir = createRepo({ 'a.txt': 'a\n' });
+  it('reads a version 4 drop count as git does: ignored for the first entry, checked for the others', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' });
     git(dir, 'update-index', '--index-version', '4');
     const file = join(dir, '.git', 'index');
+    const original = readFileSync(file);
+    // Each path follows 62 bytes of fixed fields, after the count of bytes to drop from the
+    // previous path (a varint); version 4 does not pad entries. "b.txt" drops all of "a.txt".
+    const firstDrop = 12 + 62;
+    const secondDrop = firstDrop + 1 + 'a.txt\0'.length + 62;
+    expect([original[firstDrop], original[secondDrop]]).toEqual([0, 5]);
+    const withDrops = (first: number[], second: number[]): Buffer =>
+      withChecksum(
+        Buffer.concat([
+          original.subarray(0, firstDrop),
+          Buffer.from(first),
+          original.subarray(firstDrop + 1, secondDrop),
+          Buffer.from(second),
+          original.subarray(secondDrop + 1),
+        ]),
+      );
+    writeFileSync(file, withDrops([5], [5]));
+    expect((await readGitIndex(join(dir, '.git'))).paths).toEqual(['a.txt', 'b.txt']);
+    expect(gitSaysClean(dir)).toBe(true);
+    for (const [second, problem] of [
+      [[6], 'entry 1 removes more than the previous path'],
+      // 2^32 - 3 in git's varint: with 32-bit shifts it wraps around to a small count.
+      [[0x8e, 0xfe, 0xfe, 0xfe, 0x7d], 'entry 1 removes more than the previous path'],
+    ] as const) {
+      writeFileSync(file, withDrops([0], [...second]));
+      const error = await readGitIndex(join(dir, '.git')).catch((e: unknown) => e);
+      expect(GitError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({ code: 'corrupt_index' });
+      expect((error as Error).message).toContain(problem);
+    }
+  });
+
+  it('an entry count larger than the file can hold is a corrupt index, not an allocation', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    const file = join(dir, '.git', 'index');
     const bytes = readFileSync(file);
-    // The first entry's path starts after 62 bytes of fixed fields, with the bytes to drop from
-    // the previous path (a varint, 0 for the first entry).
-    expect(bytes[12 + 62]).toBe(0);
-    bytes[12 + 62] = 5;
+    bytes.writeUInt32BE(0xffff_ffff, 8);
     writeFileSync(file, withChecksum(bytes));
-    const error = await readGitIndex(join(dir, '.git')).catch((e: unknown) => e);
-    expect(GitError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ code: 'corrupt_index' });
-    expect((error as Error).message).toContain('entry 0 removes more than the previous path');
+    await expect(readGitIndex(join(dir, '.git'))).rejects.toThrow(/claims 4294967295 entries/);
   });
 
   it('a version 4 index cut inside an entry is a corrupt index', async () => {

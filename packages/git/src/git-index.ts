@@ -364,6 +364,10 @@ export function parseGitIndex(
     if (!actual.equals(checksum)) throw corrupt(file, 'its checksum does not match its content');
   }
   const count = data.readUInt32BE(8);
+  // Each entry takes at least 62 bytes: a count beyond that is corrupt, not an allocation.
+  if (count * 62 > body - 12) {
+    throw corrupt(file, `it claims ${count} entries, more than its ${data.length} bytes can hold`);
+  }
   const paths: string[] = new Array(count);
   const modes = new Uint32Array(count);
   const flagBits = new Uint8Array(count);
@@ -372,7 +376,10 @@ export function parseGitIndex(
   const pathEnds = new Uint32Array(count);
   // Version 4's paths, spelled out whole: each keeps a prefix of the one before it, copied within
   // this buffer, which doubles when it runs out.
-  let spelled = version === 4 ? Buffer.allocUnsafe(Math.max(4096, 64 * count)) : data;
+  // First guess: four times what the entries hold besides their fixed fields (the compressed
+  // paths), which doubles when it runs out.
+  let spelled =
+    version === 4 ? Buffer.allocUnsafe(Math.max(4096, 4 * (body - 12 - 62 * count))) : data;
   let spelledEnd = 0;
   let firstUnmergedOrIntentToAdd = -1;
   let offset = 12;
@@ -411,13 +418,17 @@ export function parseGitIndex(
         do {
           if (offset >= body) throw new RangeError('entry past the end');
           byte = data[offset++] as number;
-          if (!first) drop += 1;
-          drop = (drop << 7) | (byte & 0x7f);
+          // Arithmetic, not shifts: a corrupt count must not wrap around to a small one.
+          drop = (first ? 0 : (drop + 1) * 128) + (byte & 0x7f);
           first = false;
         } while (byte & 0x80);
+        // As git, the first entry's count is ignored: there is nothing before it to drop from.
         const previousStart = i > 0 ? (pathStarts[i - 1] as number) : 0;
-        const kept = (i > 0 ? (pathEnds[i - 1] as number) : 0) - previousStart - drop;
-        if (kept < 0) throw new Error(`entry ${i} removes more than the previous path`);
+        const previousLength = i > 0 ? (pathEnds[i - 1] as number) - previousStart : 0;
+        if (i > 0 && drop > previousLength) {
+          throw new Error(`entry ${i} removes more than the previous path`);
+        }
+        const kept = i > 0 ? previousLength - drop : 0;
         // The flags hold the whole path's length here too (below 0xfff), so the suffix's end is
         // known without a search; the NUL must be there.
         const wholeLength = flags & 0xfff;

@@ -254,6 +254,11 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     git(dir, 'config', 'core.excludesFile', excludes);
     write(dir, '.a.txt.swp', 'x');
     await expectCleanLikeGit(dir, true);
+    // A relative path is relative to the worktree's root (where git runs), not to this process.
+    write(dir, 'notes/ignore', '*.swp\n/notes/\n');
+    git(dir, 'config', 'core.excludesFile', 'notes/ignore');
+    expect(process.cwd()).not.toBe(dir);
+    await expectCleanLikeGit(dir, true);
   });
 
   it('empty untracked directories are invisible, non-empty ones are not', async () => {

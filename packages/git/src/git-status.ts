@@ -147,6 +147,7 @@ async function inspect(layout: RepositoryLayout): Promise<Inspection> {
   }
   const index = await readGitIndex(layout.gitdir);
   const excludes = readExcludeRules(
+    layout.worktree,
     layout.commondir,
     configValue(configs, 'core.excludesfile'),
     configBoolean(configValue(configs, 'core.ignorecase'), false),

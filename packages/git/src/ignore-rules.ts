@@ -2,7 +2,7 @@
 // round trip of fs/promises costs far more on a busy machine (measured in bench/git).
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 
 /** Compiled ignore files, keyed by content, so the same rules are compiled once per process. */
@@ -77,16 +77,18 @@ export interface ExcludeRules {
 
 /**
  * The repository-wide exclude rules, highest priority first: `<commondir>/info/exclude`, then
- * the file named by `core.excludesFile` (default `$XDG_CONFIG_HOME/git/ignore`).
+ * the file named by `core.excludesFile` (default `$XDG_CONFIG_HOME/git/ignore`; a relative path is
+ * relative to the worktree's root, where git runs).
  */
 export function readExcludeRules(
+  worktree: string,
   commondir: string,
   excludesFile: string | undefined,
   ignoreCase: boolean,
 ): ExcludeRules {
   const globalFile =
     excludesFile !== undefined
-      ? excludesFile.replace(/^~(?=$|\/)/, homedir())
+      ? resolve(worktree, excludesFile.replace(/^~(?=$|\/)/, homedir()))
       : join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'git', 'ignore');
   const sources = {
     infoExclude: readIfFile(join(commondir, 'info', 'exclude')),

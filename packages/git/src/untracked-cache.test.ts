@@ -9,6 +9,7 @@ import {
   scratchDir,
   write,
 } from './__fixtures__/git-repository';
+import { type LstatReader, lstatReader } from './fast-lstat';
 import { readGitIndex } from './git-index';
 import { measureGitStatus } from './git-status';
 import {
@@ -51,17 +52,15 @@ function cachedRepo(
   return dir;
 }
 
+function counters(): CheckCounters {
+  return { lstat: 0, hashed: 0, directoriesRead: 0, untrackedCacheDirectories: 0, treesRead: 0 };
+}
+
 /** Our verdict with work counters, checked against git's (which runs after ours). */
 async function check(
   dir: string,
 ): Promise<{ firstChange: string | undefined; work: CheckCounters }> {
-  const work = {
-    lstat: 0,
-    hashed: 0,
-    directoriesRead: 0,
-    untrackedCacheDirectories: 0,
-    treesRead: 0,
-  };
+  const work = counters();
   const status = await measureGitStatus(dir, work);
   expect(status.isTreeClean, status.firstChange).toBe(gitSaysClean(dir));
   return { firstChange: status.firstChange, work };
@@ -119,6 +118,56 @@ describe('git’s untracked cache (core.untrackedCache, feature.manyFiles)', () 
     const { firstChange, work } = await check(dir);
     expect(firstChange).toBe('untracked: a/b/new.txt');
     expect(work.directoriesRead).toBeGreaterThan(0);
+    // Counted only when the cache answered for the whole tree.
+    expect(work.untrackedCacheDirectories).toBe(0);
+  });
+
+  it('names a file found deep in an untracked directory as git lists it: the directory', async () => {
+    const dir = cachedRepo(FILES, (d) => write(d, 'foo/bar/baz/x.log', 'ignored\n'));
+    write(dir, 'foo/bar/baz/new.txt', 'new\n');
+    // Dated back so that git's next status records baz/ (and only baz/) with new.txt in it.
+    utimesSync(
+      join(dir, 'foo/bar/baz'),
+      new Date(Date.now() - 10_000),
+      new Date(Date.now() - 10_000),
+    );
+    git(dir, 'status', '--porcelain');
+    const { firstChange, work } = await check(dir);
+    expect(work.directoriesRead).toBe(0);
+    expect(firstChange).toBe('untracked: foo/');
+  });
+
+  it('a directory that cannot be stat-ed leaves the cache unused instead of failing', async () => {
+    const dir = cachedRepo(FILES);
+    const work = counters();
+    // Directories (paths with a trailing slash) fail as an unreadable one would.
+    const lstat: LstatReader = (path) => {
+      if (String(path).endsWith('/')) {
+        throw Object.assign(new Error(`EACCES: permission denied, lstat '${path}'`), {
+          code: 'EACCES',
+        });
+      }
+      return lstatReader()(path);
+    };
+    const status = await measureGitStatus(dir, work, {}, lstat);
+    expect(status.isTreeClean).toBe(true);
+    expect(work.untrackedCacheDirectories).toBe(0);
+    expect(work.directoriesRead).toBeGreaterThan(0);
+  });
+
+  it('where git’s own cache has gone stale, what is on disk counts, as git says with the cache off', async () => {
+    // A directory holding only ignored files that becomes a nested repository: git's cache
+    // re-checks it for files (skipping .git) and still says clean; git without the cache, and
+    // we, list it.
+    const dir = cachedRepo(FILES, (d) => write(d, 'u/x.log', 'ignored\n'));
+    git(dir, 'init', '-q', 'u');
+    const work = counters();
+    const status = await measureGitStatus(dir, work);
+    expect(status.firstChange).toBe('untracked: u/');
+    process.env.GIT_DISABLE_UNTRACKED_CACHE = '1';
+    expect(gitSaysClean(dir)).toBe(false);
+    delete process.env.GIT_DISABLE_UNTRACKED_CACHE;
+    expect(gitSaysClean(dir)).toBe(true);
   });
 
   it('an untracked directory that held only ignored files is checked again, and found once it holds more', async () => {

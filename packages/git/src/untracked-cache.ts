@@ -339,16 +339,27 @@ export function untrackedFromCache(
   }
   const indexSeconds = context.index.mtime.seconds;
   const worktreePrefix = Buffer.from(`${context.worktree}/`);
+  let answered = 0;
   // The path of the directory being checked, relative to the worktree ('' for the root, else
   // with a trailing slash), built in place: each child's name goes after its parent's path.
   let path = Buffer.allocUnsafe(1024);
+  // `listed` is the length of the path git would list for an untracked name found here: the
+  // whole path, or, below an untracked directory it only checked, that directory's.
   const visit = (
     directory: UntrackedCacheDirectory,
     length: number,
     checkOnly: boolean,
+    listed: number,
   ): { readonly change: string | undefined } | undefined => {
     if (!directory.valid || !directory.stat || directory.checkOnly !== checkOnly) return undefined;
-    const stats = context.lstat(path, 0, length);
+    let stats: LstatNumbers | undefined;
+    try {
+      stats = context.lstat(path, 0, length);
+    } catch {
+      // Unreadable (EACCES, ELOOP, a name too long): git warns and reads on; so does the walk
+      // without the cache.
+      return undefined;
+    }
     if (!stats || (stats.mode & MODE_TYPE_MASK) !== MODE_DIRECTORY) return undefined;
     if (!storedStatMatches(directory.stat, stats, indexSeconds, context.trustCtime)) {
       return undefined;
@@ -359,10 +370,13 @@ export function untrackedFromCache(
       const file = Buffer.concat([worktreePrefix, path.subarray(0, length), GITIGNORE]);
       if (!sameIgnoreContent(readIfFile(file), directory.excludeOid)) return undefined;
     }
-    if (context.counters) context.counters.untrackedCacheDirectories += 1;
+    answered += 1;
     const first = directory.untracked[0];
     if (first !== undefined) {
-      return { change: `untracked: ${path.toString('utf8', 0, length)}${first.toString('utf8')}` };
+      const shown = checkOnly
+        ? path.toString('utf8', 0, listed)
+        : `${path.toString('utf8', 0, length)}${first.toString('utf8')}`;
+      return { change: `untracked: ${shown}` };
     }
     // As git's read_cached_dir: the directories it went into, each checked the same way; one
     // it only checked for content stays checked that way.
@@ -375,10 +389,17 @@ export function untrackedFromCache(
       }
       child.name.copy(path, length);
       path[childLength - 1] = SLASH;
-      const inner = visit(child, childLength, child.checkOnly || checkOnly);
+      const inner = visit(
+        child,
+        childLength,
+        child.checkOnly || checkOnly,
+        checkOnly ? listed : childLength,
+      );
       if (inner === undefined || inner.change !== undefined) return inner;
     }
     return { change: undefined };
   };
-  return visit(cache.root, 0, false);
+  const answer = visit(cache.root, 0, false, 0);
+  if (answer && context.counters) context.counters.untrackedCacheDirectories += answered;
+  return answer;
 }

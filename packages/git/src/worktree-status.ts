@@ -60,7 +60,7 @@ export interface CheckCounters {
   lstat: number;
   hashed: number;
   directoriesRead: number;
-  /** Directories whose untracked files git's untracked cache answered for (none read). */
+  /** Directories git's untracked cache answered for, when it answered for the whole tree. */
   untrackedCacheDirectories: number;
   treesRead: number;
 }
