@@ -151,9 +151,10 @@ try {
   });
   // The same files in a repository set up as git recommends for a large one: feature.manyFiles
   // (index version 4 and git's untracked cache). read-tree restores the cache tree that
-  // statusMatrix dropped; the directories are left a second older than the index, as in a
-  // developer's repository, so that git's cache holds them; git status refreshes the stat data
-  // and writes the cache. statusMatrix is not run: it would rewrite the index without either.
+  // statusMatrix dropped. The directories are left a second older than the index, as in a
+  // developer's repository: GitStatus trusts the cache only for directories last changed before
+  // the index's second. git status refreshes the stat data and writes the cache. statusMatrix is
+  // not run: it would rewrite the index without either.
   const inGenerated = { cwd: generated };
   execFileSync('git', ['checkout', '--', join('pkg100', 'sub0', 'file0.ts')], inGenerated);
   execFileSync('git', ['config', 'feature.manyFiles', 'true'], inGenerated);

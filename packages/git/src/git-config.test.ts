@@ -42,6 +42,7 @@ describe('parseGitConfig', () => {
     // `key =` with nothing after it is false; integers count as git counts them.
     expect(configBoolean('', true)).toBe(false);
     expect(configBoolean('2', false)).toBe(true);
+    expect(configBoolean('1k', false)).toBe(true);
     expect(configBoolean('0', true)).toBe(false);
   });
 });

@@ -41,8 +41,9 @@ export function configBoolean(value: string | undefined, fallback: boolean): boo
   // A key with no `=` at all is parsed as 'true'; `key =` (empty) is false, as in git.
   if (['true', 'yes', 'on'].includes(lower)) return true;
   if (['false', 'no', 'off', ''].includes(lower)) return false;
-  // Git also takes integers: any but 0 is true.
-  if (/^[+-]?\d+$/.test(lower)) return Number(lower) !== 0;
+  // Git also takes integers, with an optional k, m or g unit: any but 0 is true.
+  const integer = /^([+-]?\d+)[kmg]?$/.exec(lower);
+  if (integer) return Number(integer[1]) !== 0;
   return fallback;
 }
 

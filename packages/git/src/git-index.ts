@@ -30,6 +30,17 @@ export const EntryField = {
 /** Where an entry's object id starts, from the entry's start. */
 const OID_OFFSET = 40;
 
+/** The type bits of a mode, as git stores them in index entries and as `lstat` reports them. */
+export const MODE_TYPE_MASK = 0o170000;
+/** A regular file. */
+export const MODE_FILE = 0o100000;
+/** A symbolic link. */
+export const MODE_SYMLINK = 0o120000;
+/** A gitlink: a submodule's commit. */
+export const MODE_GITLINK = 0o160000;
+/** A directory (a tree). */
+export const MODE_TREE = 0o040000;
+
 /**
  * Entry paths as the index holds them, bytes rather than strings: entry `i`'s path is
  * `bytes[starts[i]..ends[i])`. For versions 2 and 3 `bytes` is the index file itself; version 4
@@ -375,9 +386,10 @@ export function parseGitIndex(
   const pathStarts = new Uint32Array(count);
   const pathEnds = new Uint32Array(count);
   // Version 4's paths, spelled out whole: each keeps a prefix of the one before it, copied within
-  // this buffer, which doubles when it runs out.
-  // First guess: four times what the entries hold besides their fixed fields (the compressed
-  // paths), which doubles when it runs out.
+  // this buffer.
+  // A first guess at their size: four times the bytes after the header that are not entries'
+  // fixed fields (the compressed paths, but also varints, extended flags and extensions). The
+  // buffer grows when a path does not fit.
   let spelled =
     version === 4 ? Buffer.allocUnsafe(Math.max(4096, 4 * (body - 12 - 62 * count))) : data;
   let spelledEnd = 0;
@@ -463,9 +475,8 @@ export function parseGitIndex(
         // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
         offset = start + ((end - start + 8) & ~7);
       }
-      if (offset > body || pathEnds[i] === pathStarts[i]) {
-        throw new Error(`entry ${i} runs past the end of the entries`);
-      }
+      if (offset > body) throw new Error(`entry ${i} runs past the end of the entries`);
+      if (pathEnds[i] === pathStarts[i]) throw new Error(`entry ${i} has an empty path`);
       paths[i] = decodeUtf8(spelled, pathStarts[i] as number, pathEnds[i] as number);
     }
   } catch (error) {

@@ -167,7 +167,8 @@ async function inspect(layout: RepositoryLayout): Promise<Inspection> {
       ignoreCase: configBoolean(configValue(configs, 'core.ignorecase'), false),
       showUntracked: !['no', 'false', 'off', '0'].includes(showUntracked),
       // As git status: the cache is made for its default listing (not for -uall), and is
-      // dropped when core.untrackedCache is false or GIT_DISABLE_UNTRACKED_CACHE is set.
+      // ignored when core.untrackedCache is false (git then also drops it from the index) or
+      // GIT_DISABLE_UNTRACKED_CACHE is set.
       untrackedCache:
         showUntracked !== 'all' &&
         configBoolean(configValue(configs, 'core.untrackedcache'), true) &&
@@ -469,7 +470,8 @@ function noLink(reason: string): GitLink {
 /**
  * {@link GitStatus.fromRepo} that also counts the work done (files stat'ed, hashed, directories
  * read), so the package's tests can check that the fast path is taken, optionally with another
- * lstat reader (to compare verdicts with the `fs.lstatSync` fallback). Not exported publicly.
+ * lstat reader (to compare verdicts with the `fs.lstatSync` fallback, or to inject failures). Not
+ * exported publicly.
  */
 export function measureGitStatus(
   dir: string,

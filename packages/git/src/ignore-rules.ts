@@ -68,7 +68,10 @@ export function readIfFile(path: string | Buffer): Buffer | undefined {
 export interface ExcludeRules {
   /** Compiled rules, highest priority first. */
   readonly rules: readonly Ignore[];
-  /** The bytes of `info/exclude` and of the `core.excludesFile` file, undefined when missing. */
+  /**
+   * The bytes of `info/exclude` and of the `core.excludesFile` file, undefined when missing or
+   * unreadable.
+   */
   readonly sources: {
     readonly infoExclude: Buffer | undefined;
     readonly excludesFile: Buffer | undefined;

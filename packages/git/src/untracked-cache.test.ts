@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -155,19 +155,29 @@ describe('git’s untracked cache (core.untrackedCache, feature.manyFiles)', () 
     expect(work.directoriesRead).toBeGreaterThan(0);
   });
 
-  it('where git’s own cache has gone stale, what is on disk counts, as git says with the cache off', async () => {
-    // A directory holding only ignored files that becomes a nested repository: git's cache
-    // re-checks it for files (skipping .git) and still says clean; git without the cache, and
-    // we, list it.
-    const dir = cachedRepo(FILES, (d) => write(d, 'u/x.log', 'ignored\n'));
-    git(dir, 'init', '-q', 'u');
+  it('where git’s own cache may have gone stale, what is on disk counts, as git says with the cache off', async () => {
+    const withoutCache = (dir: string): boolean => {
+      process.env.GIT_DISABLE_UNTRACKED_CACHE = '1';
+      try {
+        return gitSaysClean(dir);
+      } finally {
+        delete process.env.GIT_DISABLE_UNTRACKED_CACHE;
+      }
+    };
+    // A directory holding only ignored files that becomes a nested repository: listed.
+    const nested = cachedRepo(FILES, (d) => write(d, 'u/x.log', 'ignored\n'));
+    git(nested, 'init', '-q', 'u');
+    expect((await measureGitStatus(nested, counters())).firstChange).toBe('untracked: u/');
+    expect(withoutCache(nested)).toBe(false);
+    // An untracked directory git listed, emptied since: only its own stat data changed, and
+    // that is enough for the cache not to be trusted.
+    const emptied = cachedRepo(FILES, (d) => write(d, 'a/foo/x.txt', 'x\n'));
+    expect((await measureGitStatus(emptied, counters())).firstChange).toBe('untracked: a/foo/');
+    rmSync(join(emptied, 'a/foo/x.txt'));
     const work = counters();
-    const status = await measureGitStatus(dir, work);
-    expect(status.firstChange).toBe('untracked: u/');
-    process.env.GIT_DISABLE_UNTRACKED_CACHE = '1';
-    expect(gitSaysClean(dir)).toBe(false);
-    delete process.env.GIT_DISABLE_UNTRACKED_CACHE;
-    expect(gitSaysClean(dir)).toBe(true);
+    expect((await measureGitStatus(emptied, work)).isTreeClean).toBe(true);
+    expect(work.untrackedCacheDirectories).toBe(0);
+    expect(withoutCache(emptied)).toBe(true);
   });
 
   it('an untracked directory that held only ignored files is checked again, and found once it holds more', async () => {
@@ -214,6 +224,52 @@ describe('git’s untracked cache (core.untrackedCache, feature.manyFiles)', () 
     expect((await check(dir)).firstChange).toBe('untracked: secret.txt');
   });
 
+  it('an edited core.excludesFile is noticed', async () => {
+    const excludes = join(scratchDir(), 'ignore');
+    writeFileSync(excludes, '*.swp\n');
+    const dir = cachedRepo(FILES, (d) => {
+      git(d, 'config', 'core.excludesFile', excludes);
+      write(d, 'a/.one.txt.swp', 'editor swap file\n');
+    });
+    expect((await check(dir)).work.directoriesRead).toBe(0);
+    writeFileSync(excludes, '*.bak\n');
+    expect((await check(dir)).firstChange).toBe('untracked: a/.one.txt.swp');
+  });
+
+  it('a cache made for another listing (status.showUntrackedFiles=all) is not used', async () => {
+    const dir = cachedRepo(FILES, (d) => git(d, 'config', 'status.showUntrackedFiles', 'all'));
+    git(dir, 'config', '--unset', 'status.showUntrackedFiles');
+    const { firstChange, work } = await check(dir);
+    expect(firstChange).toBeUndefined();
+    expect(work.untrackedCacheDirectories).toBe(0);
+  });
+
+  it('a directory that is no longer a directory leaves the cache unused', async () => {
+    const dir = cachedRepo(FILES);
+    const work = counters();
+    // Every directory reads as a regular file, as if each had been replaced by one.
+    const lstat: LstatReader = (path) => {
+      const stats = lstatReader()(path);
+      return stats && String(path).endsWith('/') ? { ...stats, mode: 0o100644 } : stats;
+    };
+    expect((await measureGitStatus(dir, work, {}, lstat)).isTreeClean).toBe(true);
+    expect(work.untrackedCacheDirectories).toBe(0);
+    expect(work.directoriesRead).toBeGreaterThan(0);
+  });
+
+  it('stops when the AbortSignal fires during the walk', async () => {
+    const dir = cachedRepo(FILES);
+    const controller = new AbortController();
+    // Aborted once the walk has stat-ed its first directory (the root).
+    const lstat: LstatReader = (path) => {
+      if (String(path).endsWith('/')) controller.abort(new Error('stop'));
+      return lstatReader()(path);
+    };
+    await expect(
+      measureGitStatus(dir, counters(), { signal: controller.signal }, lstat),
+    ).rejects.toThrow(/stop|abort/i);
+  });
+
   it('a file git rm --cached leaves on disk is untracked', async () => {
     const dir = cachedRepo(FILES);
     git(dir, 'rm', '-q', '--cached', 'c/two.txt');
@@ -248,13 +304,15 @@ describe('git’s untracked cache (core.untrackedCache, feature.manyFiles)', () 
       [
         'a worktree moved elsewhere (the cache names its location)',
         (d) => {
+          // Without ctime, which a rename changes, only the location tells.
+          git(d, 'config', 'core.trustCtime', 'false');
           const moved = join(scratchDir(), 'moved');
           renameSync(d, moved);
           return moved;
         },
       ],
       // Dated in the second the index was written or later: they could change again unseen.
-      ['racy directories', (d) => d, 5],
+      ['racy directories', (d) => d, 3600],
     ];
     for (const [name, change, age] of cases) {
       const dir = change(cachedRepo(FILES, undefined, age));

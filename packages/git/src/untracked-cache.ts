@@ -5,8 +5,9 @@
 // gitformat-index(5), "Untracked cache"; use: git's dir.c (validate_untracked_cache,
 // valid_cached_dir, prep_exclude, read_cached_dir, treat_path_fast).
 import { type as osType } from 'node:os';
+import { throwIfAborted } from './errors';
 import type { LstatNumbers, PrefixedLstatReader } from './fast-lstat';
-import type { GitIndex } from './git-index';
+import { type GitIndex, MODE_TREE, MODE_TYPE_MASK } from './git-index';
 import { blobId } from './git-objects';
 import { type ExcludeRules, readIfFile } from './ignore-rules';
 
@@ -52,8 +53,9 @@ export interface UntrackedCacheDirectory {
 export interface UntrackedCache {
   /** Where and on which system it was made: `Location <worktree>, system <uname -s>`. */
   readonly ident: string;
-  /** Blob ids of `info/exclude` and of `core.excludesFile` when it was made (undefined: none). */
+  /** The blob id of `info/exclude` when it was made (undefined: there was none). */
   readonly infoExcludeOid: string | undefined;
+  /** The blob id of the `core.excludesFile` file when it was made (undefined: there was none). */
   readonly excludesFileOid: string | undefined;
   /** The directory-walk flags it was made with. */
   readonly dirFlags: number;
@@ -63,7 +65,7 @@ export interface UntrackedCache {
   readonly root: UntrackedCacheDirectory | undefined;
 }
 
-/** Reads git's variable-width integer at `offset` (offset-binary, 7 bits a byte). */
+/** Reads git's variable-width integer at `at.offset`, which moves past it (7 bits a byte). */
 function varint(data: Buffer, at: { offset: number }, end: number): number {
   let byte = readByte(data, at, end);
   let value = byte & 0x7f;
@@ -301,31 +303,51 @@ export function storedStatMatches(
 export interface CachedUntrackedContext {
   /** The worktree root, symlinks resolved (git's ident names it so). */
   readonly worktree: string;
+  /** The parsed index, whose UNTR extension and mtime are used. */
   readonly index: GitIndex;
+  /** core.trustCtime: whether a directory's ctime counts in its stat data. */
   readonly trustCtime: boolean;
+  /** The bytes of `info/exclude` and of the `core.excludesFile` file, checked against the cache. */
   readonly excludeSources: ExcludeRules['sources'];
   /** `lstat` of the worktree path whose bytes after the worktree's own `<worktree>/` are given. */
   readonly lstat: PrefixedLstatReader;
-  /** Counts the directories the cache answered for. */
+  /** Ends the walk early (it yields to the event loop between batches of directories). */
+  readonly signal?: AbortSignal | undefined;
+  /** Counts the directories the cache answered for, when it answered for the whole tree. */
   readonly counters?: { untrackedCacheDirectories: number } | undefined;
 }
 
 const SLASH = 0x2f;
 const GITIGNORE = Buffer.from('.gitignore');
-const MODE_TYPE_MASK = 0o170000;
-const MODE_DIRECTORY = 0o040000;
+/** Directories checked between two turns of the event loop. */
+const DIRECTORY_BATCH = 1024;
+
+/** One directory waiting to be checked, and where its path ends in the walk's path buffer. */
+interface PendingDirectory {
+  readonly directory: UntrackedCacheDirectory;
+  /** Length of its path: '' for the root, else the parent's path, its name and a slash. */
+  readonly length: number;
+  /** Whether git reads it only to learn whether it holds anything. */
+  readonly checkOnly: boolean;
+  /** Length of the path git would list for an untracked name below it (see the walk). */
+  readonly listed: number;
+}
 
 /**
  * What git's untracked cache says about untracked files, decided the way `git status` decides
- * whether it may use it (dir.c: validate_untracked_cache, valid_cached_dir, prep_exclude), for
- * every directory it covers: `{ change }` with the first untracked path it lists, or with
- * `undefined` when it lists none. Undefined when it cannot answer: there is none, it was made for
- * another worktree, system or listing, an ignore file changed, or a directory changed since (its
- * stat data differs, or is racy). The caller then reads the directories itself.
+ * whether it may use it (dir.c: validate_untracked_cache, valid_cached_dir, prep_exclude): `{
+ * change }` with a message naming the first untracked path it lists, as git would list it, or
+ * with `undefined` when it lists none. Undefined when it cannot answer: there is none, it was made
+ * for another worktree, system or listing, an ignore file changed, or any directory it covers
+ * changed since (its stat data differs or is racy, or it cannot be stat-ed). Every directory is
+ * checked before an answer is given, so a stale entry is never reported. The caller then reads
+ * the directories itself.
+ *
+ * @throws the signal's reason when it is aborted.
  */
-export function untrackedFromCache(
+export async function untrackedFromCache(
   context: CachedUntrackedContext,
-): { readonly change: string | undefined } | undefined {
+): Promise<{ readonly change: string | undefined } | undefined> {
   const cache = untrackedCacheOf(context.index);
   if (!cache?.root) return undefined;
   if (cache.dirFlags !== STATUS_DIR_FLAGS || cache.excludePerDir !== '.gitignore') return undefined;
@@ -339,18 +361,31 @@ export function untrackedFromCache(
   }
   const indexSeconds = context.index.mtime.seconds;
   const worktreePrefix = Buffer.from(`${context.worktree}/`);
-  let answered = 0;
   // The path of the directory being checked, relative to the worktree ('' for the root, else
-  // with a trailing slash), built in place: each child's name goes after its parent's path.
+  // with a trailing slash). Depth first, each directory's name is written after its parent's
+  // path, which stays in place while the parent's other children are checked.
   let path = Buffer.allocUnsafe(1024);
-  // `listed` is the length of the path git would list for an untracked name found here: the
-  // whole path, or, below an untracked directory it only checked, that directory's.
-  const visit = (
-    directory: UntrackedCacheDirectory,
-    length: number,
-    checkOnly: boolean,
-    listed: number,
-  ): { readonly change: string | undefined } | undefined => {
+  const pending: PendingDirectory[] = [
+    { directory: cache.root, length: 0, checkOnly: false, listed: 0 },
+  ];
+  let checked = 0;
+  let first: string | undefined;
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    if (checked > 0 && checked % DIRECTORY_BATCH === 0) {
+      await new Promise<void>((done) => setImmediate(done));
+    }
+    throwIfAborted(context.signal, "Checking git's untracked cache");
+    const { directory, length, checkOnly, listed } = next;
+    if (length > 0) {
+      const start = length - directory.name.length - 1;
+      if (length > path.length) {
+        const larger = Buffer.allocUnsafe(2 * length);
+        path.copy(larger, 0, 0, start);
+        path = larger;
+      }
+      directory.name.copy(path, start);
+      path[length - 1] = SLASH;
+    }
     if (!directory.valid || !directory.stat || directory.checkOnly !== checkOnly) return undefined;
     let stats: LstatNumbers | undefined;
     try {
@@ -360,7 +395,7 @@ export function untrackedFromCache(
       // without the cache.
       return undefined;
     }
-    if (!stats || (stats.mode & MODE_TYPE_MASK) !== MODE_DIRECTORY) return undefined;
+    if (!stats || (stats.mode & MODE_TYPE_MASK) !== MODE_TREE) return undefined;
     if (!storedStatMatches(directory.stat, stats, indexSeconds, context.trustCtime)) {
       return undefined;
     }
@@ -370,36 +405,28 @@ export function untrackedFromCache(
       const file = Buffer.concat([worktreePrefix, path.subarray(0, length), GITIGNORE]);
       if (!sameIgnoreContent(readIfFile(file), directory.excludeOid)) return undefined;
     }
-    answered += 1;
-    const first = directory.untracked[0];
-    if (first !== undefined) {
-      const shown = checkOnly
+    checked += 1;
+    const name = directory.untracked[0];
+    if (first === undefined && name !== undefined) {
+      // Below an untracked directory that git only checked for content, git lists that
+      // directory, not what it found in it.
+      first = checkOnly
         ? path.toString('utf8', 0, listed)
-        : `${path.toString('utf8', 0, length)}${first.toString('utf8')}`;
-      return { change: `untracked: ${shown}` };
+        : `${path.toString('utf8', 0, length)}${name.toString('utf8')}`;
     }
-    // As git's read_cached_dir: the directories it went into, each checked the same way; one
-    // it only checked for content stays checked that way.
-    for (const child of directory.directories) {
+    // As git's read_cached_dir: the directories it went into, each checked the same way (one it
+    // only checked for content stays checked that way), in order: pushed last to first.
+    for (let i = directory.directories.length - 1; i >= 0; i--) {
+      const child = directory.directories[i] as UntrackedCacheDirectory;
       const childLength = length + child.name.length + 1;
-      if (childLength > path.length) {
-        const larger = Buffer.allocUnsafe(2 * childLength);
-        path.copy(larger, 0, 0, length);
-        path = larger;
-      }
-      child.name.copy(path, length);
-      path[childLength - 1] = SLASH;
-      const inner = visit(
-        child,
-        childLength,
-        child.checkOnly || checkOnly,
-        checkOnly ? listed : childLength,
-      );
-      if (inner === undefined || inner.change !== undefined) return inner;
+      pending.push({
+        directory: child,
+        length: childLength,
+        checkOnly: child.checkOnly || checkOnly,
+        listed: checkOnly ? listed : childLength,
+      });
     }
-    return { change: undefined };
-  };
-  const answer = visit(cache.root, 0, false, 0);
-  if (answer && context.counters) context.counters.untrackedCacheDirectories += answered;
-  return answer;
+  }
+  if (context.counters) context.counters.untrackedCacheDirectories += checked;
+  return { change: first === undefined ? undefined : `untracked: ${first}` };
 }

@@ -10,17 +10,19 @@ import {
   type PrefixedLstatReader,
   prefixedLstatReader,
 } from './fast-lstat';
-import { EntryField, type GitIndex } from './git-index';
+import {
+  EntryField,
+  type GitIndex,
+  MODE_FILE,
+  MODE_GITLINK,
+  MODE_SYMLINK,
+  MODE_TREE,
+  MODE_TYPE_MASK,
+} from './git-index';
 import { blobId, readCommitTreeFast } from './git-objects';
 import { compileIgnoreRules, type ExcludeRules, type IgnoreLevel, isIgnored } from './ignore-rules';
 import type { RepositoryLayout } from './repository';
 import { untrackedFromCache } from './untracked-cache';
-
-const MODE_TYPE_MASK = 0o170000;
-const MODE_FILE = 0o100000;
-const MODE_SYMLINK = 0o120000;
-const MODE_GITLINK = 0o160000;
-const MODE_TREE = 0o040000;
 
 /** Settings from git config that change how the worktree is compared with the index. */
 export interface WorktreeSettings {
@@ -60,7 +62,7 @@ export interface CheckCounters {
   lstat: number;
   hashed: number;
   directoriesRead: number;
-  /** Directories git's untracked cache answered for, when it answered for the whole tree. */
+  /** Directories git's untracked cache answered for (counted only when it answered). */
   untrackedCacheDirectories: number;
   treesRead: number;
 }
@@ -71,7 +73,10 @@ export interface TreeCheckOptions {
   /** How many files are hashed at once (each hash reads a whole file). Default 8. */
   readonly concurrency?: number | undefined;
   readonly counters?: CheckCounters | undefined;
-  /** Internal: how tracked files are lstat'ed (tests force the `fs.lstatSync` fallback). */
+  /**
+   * Internal: how tracked files, and the directories git's untracked cache covers, are lstat'ed
+   * (tests force the `fs.lstatSync` fallback, or inject failures).
+   */
   readonly lstat?: LstatReader | undefined;
 }
 
@@ -545,12 +550,13 @@ async function findUntracked(
   const { index } = repo;
   const { ignoreCase } = repo.settings;
   if (repo.settings.untrackedCache) {
-    const cached = untrackedFromCache({
+    const cached = await untrackedFromCache({
       worktree: root,
       index,
       trustCtime: repo.settings.trustCtime,
       excludeSources: repo.excludeSources,
       lstat: relativeLstat(`${root}/`, options.lstat),
+      signal: options.signal,
       counters: options.counters,
     });
     if (cached) return cached.change;
