@@ -5,7 +5,7 @@
 // `node bench/git/status.bench.mjs [--rounds N]`.
 // Every figure is a median over rounds run interleaved in this process, so ratios compare runs
 // made under the same machine load.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -162,6 +162,17 @@ try {
   execFileSync('git', ['update-index', '--index-version', '4'], inGenerated);
   await new Promise((done) => setTimeout(done, 1100));
   execFileSync('git', ['status', '--porcelain'], inGenerated);
+  // Git's own trace says whether its cache now answers for every directory (no directory read).
+  const trace = spawnSync('git', ['status', '--porcelain'], {
+    ...inGenerated,
+    env: { ...process.env, GIT_TRACE2_PERF: '1' },
+    encoding: 'utf8',
+  });
+  if (!/opendir:0\b/.test(trace.stderr)) {
+    throw new Error(
+      "git's untracked cache does not cover every directory: the scenario would not measure it",
+    );
+  }
   await scenario(
     `generated repository, ${FILES} files, feature.manyFiles (index v4, untracked cache)`,
     generated,
