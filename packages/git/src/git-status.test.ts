@@ -208,6 +208,16 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: nested/');
   });
 
+  it('an untracked directory whose .git is empty or broken is not a repository: its other content decides', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    mkdirSync(join(dir, 'empty-git', '.git'), { recursive: true });
+    write(dir, 'broken-gitfile/.git', 'not a gitdir line\n');
+    write(dir, 'half-repo/.git/HEAD', 'ref: refs/heads/main\n');
+    await expectCleanLikeGit(dir, true);
+    write(dir, 'empty-git/file.txt', 'x\n');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: empty-git/');
+  });
+
   it('untracked files under an ignored directory that holds tracked files stay ignored', async () => {
     const dir = createRepo({ 'a.txt': 'a\n' });
     write(dir, 'vendor/kept.js', 'k\n');

@@ -59,6 +59,26 @@ export async function discoverRepository(start: string): Promise<RepositoryLayou
 }
 
 /**
+ * Whether `directory` holds a repository of its own, as git decides when it meets an untracked
+ * directory (`is_nonbare_repository_dir`): a `.git` directory, or a `.git` file naming one, with
+ * HEAD, `objects` and `refs`. An empty or broken `.git` does not make one.
+ */
+export async function isNestedRepository(directory: string): Promise<boolean> {
+  let layout: RepositoryLayout | undefined;
+  try {
+    layout = await layoutAt(directory);
+  } catch {
+    return false;
+  }
+  if (!layout) return false;
+  const isDirectory = (path: string): boolean =>
+    statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  return (
+    isDirectory(join(layout.commondir, 'objects')) && isDirectory(join(layout.commondir, 'refs'))
+  );
+}
+
+/**
  * The repository whose worktree root is exactly `worktree` (it holds a `.git` directory or file),
  * or undefined. Used for submodules, where walking up would find the parent repository.
  */

@@ -21,7 +21,7 @@ import {
 } from './git-index';
 import { blobId, readCommitTreeFast } from './git-objects';
 import { compileIgnoreRules, type ExcludeRules, type IgnoreLevel, isIgnored } from './ignore-rules';
-import type { RepositoryLayout } from './repository';
+import { isNestedRepository, type RepositoryLayout } from './repository';
 import { untrackedFromCache } from './untracked-cache';
 
 /** Settings from git config that change how the worktree is compared with the index. */
@@ -595,10 +595,12 @@ async function findUntracked(
     levels: readonly IgnoreLevel[],
   ): Promise<boolean> => {
     const names = readNames(relative);
-    if (names.includes('.git')) return true;
+    if (names.includes('.git') && (await isNestedRepository(join(root, relative)))) return true;
     const level = levelFor(relative, names);
     const inner = level ? [...levels, level] : levels;
     for (const name of names) {
+      // Git never lists a .git entry, at any depth.
+      if (name === '.git') continue;
       const path = `${relative}/${name}`;
       const isDirectory = isDirectoryOnDisk(path);
       if (isIgnored(path, isDirectory, inner, repo.excludes)) continue;
