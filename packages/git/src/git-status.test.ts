@@ -8,7 +8,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createRepo,
@@ -28,6 +28,13 @@ const REMOTE = 'https://github.com/acme/etl.git';
 
 function counters(): CheckCounters {
   return { lstat: 0, hashed: 0, directoriesRead: 0, untrackedCacheDirectories: 0, treesRead: 0 };
+}
+
+/** The git directory of a new, empty repository elsewhere. */
+function otherRepo(): string {
+  const dir = scratchDir();
+  git(dir, 'init', '-q');
+  return join(dir, '.git');
 }
 
 /** Our verdict, checked against git's own on the same repository. */
@@ -208,14 +215,79 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: nested/');
   });
 
-  it('an untracked directory whose .git is empty or broken is not a repository: its other content decides', async () => {
-    const dir = createRepo({ 'a.txt': 'a\n' });
-    mkdirSync(join(dir, 'empty-git', '.git'), { recursive: true });
-    write(dir, 'broken-gitfile/.git', 'not a gitdir line\n');
-    write(dir, 'half-repo/.git/HEAD', 'ref: refs/heads/main\n');
-    await expectCleanLikeGit(dir, true);
-    write(dir, 'empty-git/file.txt', 'x\n');
-    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: empty-git/');
+  it('an untracked directory is a nested repository exactly when git says its .git is one', async () => {
+    // Each shape of sub/.git, with whether git lists sub/ for it.
+    const shapes: Array<[string, (sub: string) => void, boolean]> = [
+      [
+        'an empty .git directory',
+        (sub) => mkdirSync(join(sub, '.git'), { recursive: true }),
+        false,
+      ],
+      [
+        'an empty .git directory beside a file',
+        (sub) => {
+          mkdirSync(join(sub, '.git'), { recursive: true });
+          write(sub, 'file.txt', 'x\n');
+        },
+        true,
+      ],
+      [
+        'a .git holding only HEAD',
+        (sub) => write(sub, '.git/HEAD', 'ref: refs/heads/main\n'),
+        false,
+      ],
+      [
+        'a HEAD that is no ref',
+        (sub) => {
+          git(dirname(sub), 'init', '-q', 'sub');
+          writeFileSync(join(sub, '.git/HEAD'), 'ref: heads/main\n');
+        },
+        false,
+      ],
+      [
+        'HEAD as a symlink to refs/',
+        (sub) => git(dirname(sub), '-c', 'core.preferSymlinkRefs=true', 'init', '-q', 'sub'),
+        true,
+      ],
+      [
+        'objects as an executable file',
+        (sub) => {
+          write(sub, '.git/HEAD', 'ref: refs/heads/main\n');
+          mkdirSync(join(sub, '.git/refs'));
+          write(sub, '.git/objects', '');
+          chmodSync(join(sub, '.git/objects'), 0o755);
+        },
+        true,
+      ],
+      ['a gitfile that says no gitdir', (sub) => write(sub, '.git', 'not a gitdir line\n'), false],
+      [
+        'a gitfile without the space git requires',
+        (sub) => write(sub, '.git', `gitdir:${otherRepo()}\n`),
+        false,
+      ],
+      [
+        'a gitfile naming a repository',
+        (sub) => write(sub, '.git', `gitdir: ${otherRepo()}\n`),
+        true,
+      ],
+      [
+        'a .git symlink to such a gitfile',
+        (sub) => {
+          const gitfile = join(scratchDir(), 'gitfile');
+          writeFileSync(gitfile, `gitdir: ${otherRepo()}\n`);
+          mkdirSync(sub);
+          symlinkSync(gitfile, join(sub, '.git'));
+        },
+        true,
+      ],
+    ];
+    for (const [name, make, listed] of shapes) {
+      const dir = createRepo({ 'a.txt': 'a\n' });
+      make(join(dir, 'sub'));
+      const status = await GitStatus.fromRepo(dir);
+      expect(gitSaysClean(dir), name).toBe(!listed);
+      expect(status.firstChange, name).toBe(listed ? 'untracked: sub/' : undefined);
+    }
   });
 
   it('untracked files under an ignored directory that holds tracked files stay ignored', async () => {

@@ -1,7 +1,17 @@
 import type { Dirent } from 'node:fs';
 // Git's metadata files are tiny: synchronous reads cost microseconds, while each thread-pool
 // round trip of fs/promises costs far more on a busy machine (measured in bench/git).
-import { lstatSync, readdirSync, readFileSync, realpathSync, type Stats, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GitError } from './errors';
 import { type GitConfig, readGitConfig } from './git-config';
@@ -59,23 +69,68 @@ export async function discoverRepository(start: string): Promise<RepositoryLayou
 }
 
 /**
- * Whether `directory` holds a repository of its own, as git decides when it meets an untracked
- * directory (`is_nonbare_repository_dir`): a `.git` directory, or a `.git` file naming one, with
- * HEAD, `objects` and `refs`. An empty or broken `.git` does not make one.
+ * Whether `directory` holds a repository of its own, decided as git decides when it meets an
+ * untracked directory (setup.c: `is_nonbare_repository_dir`, `read_gitfile_gently`,
+ * `is_git_directory`, `validate_headref`): a `.git` directory, or a `.git` file saying `gitdir:
+ * <path>`, that has a valid HEAD and searchable `objects` and `refs`. A `.git` file that cannot be
+ * read counts, as in git; an empty or broken `.git` does not.
  */
-export async function isNestedRepository(directory: string): Promise<boolean> {
-  let layout: RepositoryLayout | undefined;
+export function isNestedRepository(directory: string): boolean {
+  const dotGit = join(directory, '.git');
+  // stat, not lstat: a .git symlink counts as what it points to.
+  let info: Stats | undefined;
   try {
-    layout = await layoutAt(directory);
+    info = statSync(dotGit, { throwIfNoEntry: false });
   } catch {
     return false;
   }
-  if (!layout) return false;
-  const isDirectory = (path: string): boolean =>
-    statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  return (
-    isDirectory(join(layout.commondir, 'objects')) && isDirectory(join(layout.commondir, 'refs'))
-  );
+  if (info?.isDirectory()) return isGitDirectory(dotGit);
+  if (!info?.isFile() || info.size > 1 << 20) return false;
+  let text: string;
+  try {
+    text = readFileSync(dotGit, 'utf8');
+  } catch {
+    return true;
+  }
+  if (!text.startsWith('gitdir: ')) return false;
+  const target = text.slice('gitdir: '.length).replace(/[\r\n]+$/, '');
+  if (target === '') return false;
+  return isGitDirectory(isAbsolute(target) ? target : join(directory, target));
+}
+
+/** Git's `is_git_directory`: a valid HEAD, and `objects` and `refs` it can search. */
+function isGitDirectory(suspect: string): boolean {
+  if (!isValidHead(join(suspect, 'HEAD'))) return false;
+  let common = suspect;
+  try {
+    const commondir = readFileSync(join(suspect, 'commondir'), 'utf8').replace(/[\r\n]+$/, '');
+    if (commondir !== '') common = isAbsolute(commondir) ? commondir : join(suspect, commondir);
+  } catch {
+    // No commondir file: the directory is its own common directory.
+  }
+  const searchable = (path: string): boolean => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const objects = process.env.GIT_OBJECT_DIRECTORY || join(common, 'objects');
+  return searchable(objects) && searchable(join(common, 'refs'));
+}
+
+/** Git's `validate_headref`: a `refs/...` symlink, `ref: refs/...`, or an object id. */
+function isValidHead(head: string): boolean {
+  try {
+    if (lstatSync(head).isSymbolicLink()) return readlinkSync(head).startsWith('refs/');
+    const text = readFileSync(head, 'latin1').slice(0, 255);
+    const symbolic = /^ref:\s*(.*)/s.exec(text);
+    if (symbolic) return (symbolic[1] as string).startsWith('refs/');
+    return /^[0-9a-fA-F]{40}/.test(text);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -595,7 +595,7 @@ async function findUntracked(
     levels: readonly IgnoreLevel[],
   ): Promise<boolean> => {
     const names = readNames(relative);
-    if (names.includes('.git') && (await isNestedRepository(join(root, relative)))) return true;
+    if (names.includes('.git') && isNestedRepository(join(root, relative))) return true;
     const level = levelFor(relative, names);
     const inner = level ? [...levels, level] : levels;
     for (const name of names) {
