@@ -215,6 +215,16 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: nested/');
   });
 
+  it('with core.ignoreCase, a .GIT entry is never listed either', async () => {
+    const dir = createRepo({ 'tracked/a.txt': 'a\n' });
+    git(dir, 'config', 'core.ignoreCase', 'true');
+    write(dir, 'tracked/.GIT', 'x\n');
+    write(dir, 'sub/.Git', 'x\n');
+    await expectCleanLikeGit(dir, true);
+    git(dir, 'config', 'core.ignoreCase', 'false');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: sub/');
+  });
+
   it('an untracked directory is a nested repository exactly when git says its .git is one', async () => {
     // Each shape of sub/.git, with whether git lists sub/ for it.
     const shapes: Array<[string, (sub: string) => void, boolean]> = [

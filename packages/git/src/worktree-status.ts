@@ -563,6 +563,15 @@ async function findUntracked(
   }
   const { tree, exact } = trackedTree(index);
   let visited = 0;
+  // Git never lists a .git entry, at any depth; with core.ignoreCase it matches .GIT too.
+  const isDotGit = ignoreCase
+    ? (name: string) => name.length === 4 && name.toLowerCase() === '.git'
+    : (name: string) => name === '.git';
+  const dotGitCount = (names: readonly string[]): number => {
+    let count = 0;
+    for (const name of names) if (isDotGit(name)) count += 1;
+    return count;
+  };
 
   // Names only: most names are tracked, and a tracked name needs no file type (the stat pass has
   // already checked what is there). The type is looked up for the rare untracked name.
@@ -595,12 +604,11 @@ async function findUntracked(
     levels: readonly IgnoreLevel[],
   ): Promise<boolean> => {
     const names = readNames(relative);
-    if (names.includes('.git') && isNestedRepository(join(root, relative))) return true;
+    if (dotGitCount(names) > 0 && isNestedRepository(join(root, relative))) return true;
     const level = levelFor(relative, names);
     const inner = level ? [...levels, level] : levels;
     for (const name of names) {
-      // Git never lists a .git entry, at any depth.
-      if (name === '.git') continue;
+      if (isDotGit(name)) continue;
       const path = `${relative}/${name}`;
       const isDirectory = isDirectoryOnDisk(path);
       if (isIgnored(path, isDirectory, inner, repo.excludes)) continue;
@@ -642,12 +650,11 @@ async function findUntracked(
     // Every tracked name is known to be on disk (the stat pass found each tracked file), so when
     // the directory holds exactly as many names as the index has children there, none of its
     // names is untracked and they need not be looked up one by one.
-    const onDisk = names.length - (names.includes('.git') ? 1 : 0);
+    const onDisk = names.length - dotGitCount(names);
     if (!exact || onDisk !== node.count) {
       const tracked = trackedNames(index, node);
       for (const name of names) {
-        // Git never lists a .git entry, at any depth.
-        if (tracked.has(name) || name === '.git') continue;
+        if (tracked.has(name) || isDotGit(name)) continue;
         if (isInIgnoredDirectory(directory)) return undefined;
         const path = relative === '' ? name : `${relative}/${name}`;
         const isDirectory = isDirectoryOnDisk(path);
