@@ -58,8 +58,11 @@ const CTIME_SECONDS = 14;
 const CTIME_NANOSECONDS = 15;
 const FIELDS = 18;
 
-/** `Stats.*Ms` from seconds and nanoseconds, with Node's own arithmetic. */
-function milliseconds(seconds: number, nanoseconds: number): number {
+/**
+ * `Stats.*Ms` from seconds and nanoseconds, with Node's own arithmetic, so that stored stat data
+ * converted with it compares exactly with what `lstat` reports.
+ */
+export function milliseconds(seconds: number, nanoseconds: number): number {
   return seconds * 1000 + nanoseconds / 1e6;
 }
 

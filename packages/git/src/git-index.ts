@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitError } from './errors';
+import { milliseconds } from './fast-lstat';
 
 const FLAG_STAGE = 0x3;
 const FLAG_ASSUME_VALID = 0x4;
@@ -133,18 +134,18 @@ export class GitIndex {
   /** Entry `i`'s mtime in milliseconds, computed the way Node computes `Stats.mtimeMs`. */
   mtimeMs(i: number): number {
     const offset = this.entryOffsets[i] as number;
-    return (
-      this.view.getUint32(offset + EntryField.mtimeSeconds) * 1000 +
-      this.view.getUint32(offset + EntryField.mtimeNanoseconds) / 1e6
+    return milliseconds(
+      this.view.getUint32(offset + EntryField.mtimeSeconds),
+      this.view.getUint32(offset + EntryField.mtimeNanoseconds),
     );
   }
 
   /** Entry `i`'s ctime in milliseconds, computed the way Node computes `Stats.ctimeMs`. */
   ctimeMs(i: number): number {
     const offset = this.entryOffsets[i] as number;
-    return (
-      this.view.getUint32(offset + EntryField.ctimeSeconds) * 1000 +
-      this.view.getUint32(offset + EntryField.ctimeNanoseconds) / 1e6
+    return milliseconds(
+      this.view.getUint32(offset + EntryField.ctimeSeconds),
+      this.view.getUint32(offset + EntryField.ctimeNanoseconds),
     );
   }
 

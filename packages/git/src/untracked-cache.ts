@@ -6,7 +6,7 @@
 // valid_cached_dir, prep_exclude, read_cached_dir, treat_path_fast).
 import { type as osType } from 'node:os';
 import { throwIfAborted } from './errors';
-import type { LstatNumbers, PrefixedLstatReader } from './fast-lstat';
+import { type LstatNumbers, milliseconds, type PrefixedLstatReader } from './fast-lstat';
 import { type GitIndex, MODE_TREE, MODE_TYPE_MASK } from './git-index';
 import { blobId } from './git-objects';
 import { type ExcludeRules, readIfFile } from './ignore-rules';
@@ -290,8 +290,8 @@ export function storedStatMatches(
 ): boolean {
   return (
     stored.mtimeSeconds < indexSeconds &&
-    stats.mtimeMs === stored.mtimeSeconds * 1000 + stored.mtimeNanoseconds / 1e6 &&
-    (!trustCtime || stats.ctimeMs === stored.ctimeSeconds * 1000 + stored.ctimeNanoseconds / 1e6) &&
+    stats.mtimeMs === milliseconds(stored.mtimeSeconds, stored.mtimeNanoseconds) &&
+    (!trustCtime || stats.ctimeMs === milliseconds(stored.ctimeSeconds, stored.ctimeNanoseconds)) &&
     stats.ino % TWO_TO_32 === stored.ino &&
     stats.uid === stored.uid &&
     stats.gid === stored.gid &&
