@@ -7,7 +7,6 @@
 // made under the same machine load.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +27,11 @@ const run = promisify(execFile);
 const argRounds = process.argv.indexOf('--rounds');
 const rounds = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 15;
 const FILES = 20_000;
+
+/** The 1, 5 and 15 minute load averages, to say how busy the machine was. */
+function loadAverage() {
+  return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -71,15 +75,15 @@ async function time(fn) {
 }
 
 function generateRepository() {
-  const dir = mkdtempSync(join(tmpdir(), 'flyte-git-bench-'));
+  const dir = fs.mkdtempSync(join(tmpdir(), 'flyte-git-bench-'));
   for (let file = 0; file < FILES; file++) {
     const path = join(dir, `pkg${Math.floor(file / 100)}`, `sub${Math.floor(file / 25) % 4}`);
-    if (file % 25 === 0) mkdirSync(path, { recursive: true });
-    writeFileSync(join(path, `file${file % 25}.ts`), `export const value${file} = ${file};\n`);
+    if (file % 25 === 0) fs.mkdirSync(path, { recursive: true });
+    fs.writeFileSync(join(path, `file${file % 25}.ts`), `export const value${file} = ${file};\n`);
   }
-  writeFileSync(join(dir, '.gitignore'), 'node_modules/\n*.log\n');
-  mkdirSync(join(dir, 'node_modules', 'dep'), { recursive: true });
-  writeFileSync(join(dir, 'node_modules', 'dep', 'index.js'), 'ignored\n');
+  fs.writeFileSync(join(dir, '.gitignore'), 'node_modules/\n*.log\n');
+  fs.mkdirSync(join(dir, 'node_modules', 'dep'), { recursive: true });
+  fs.writeFileSync(join(dir, 'node_modules', 'dep', 'index.js'), 'ignored\n');
   const env = {
     ...process.env,
     GIT_AUTHOR_NAME: 'bench',
@@ -139,13 +143,11 @@ async function scenario(name, dir, { matrixRounds }) {
   console.log(row(`isomorphic-git statusMatrix (median of ${matrixRounds})`, samples.matrix));
 }
 
-console.log(
-  `node ${process.version}, ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} load average at start`,
-);
+console.log(`node ${process.version}, ${loadAverage()} load average at start`);
 const generated = generateRepository();
 try {
   await scenario(`generated repository, ${FILES} files`, generated, { matrixRounds: 3 });
-  appendFileSync(join(generated, 'pkg100', 'sub0', 'file0.ts'), '// edited\n');
+  fs.appendFileSync(join(generated, 'pkg100', 'sub0', 'file0.ts'), '// edited\n');
   await scenario(`generated repository, ${FILES} files, one modified`, generated, {
     matrixRounds: 3,
   });
@@ -191,8 +193,6 @@ try {
     matrixRounds: 3,
   });
 } finally {
-  rmSync(generated, { recursive: true, force: true });
+  fs.rmSync(generated, { recursive: true, force: true });
 }
-console.log(
-  `\nload average at end: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
-);
+console.log(`\nload average at end: ${loadAverage()}`);

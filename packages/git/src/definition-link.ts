@@ -3,7 +3,7 @@ import { findSourceMap } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
-import { type GitLink, GitStatus } from './git-status';
+import { type GitLink, GitStatus, noLink } from './git-status';
 
 /**
  * A place in source code, 1-based. This is the shape of `TaskDefinition.definedAt` from
@@ -38,7 +38,7 @@ export async function linkForDefinition(
   options: LinkForDefinitionOptions = {},
 ): Promise<GitLink> {
   if (!definedAt) {
-    return { url: undefined, reason: 'the task has no definition site', lineAnchored: false };
+    return noLink('the task has no definition site');
   }
   try {
     const site = mapToOriginalSource(definedAt);
@@ -48,11 +48,7 @@ export async function linkForDefinition(
     });
     return await status.buildUrl(site.file, site.line);
   } catch (error) {
-    return {
-      url: undefined,
-      reason: `no link for ${definedAt.file}:${definedAt.line}: ${(error as Error).message}`,
-      lineAnchored: false,
-    };
+    return noLink(`no link for ${definedAt.file}:${definedAt.line}: ${(error as Error).message}`);
   }
 }
 

@@ -58,6 +58,39 @@ const CTIME_SECONDS = 14;
 const CTIME_NANOSECONDS = 15;
 const FIELDS = 18;
 
+/** 2^32: git stores inode numbers and sizes truncated to 32 bits. */
+export const TWO_TO_32 = 2 ** 32;
+
+/** Stat data as git stores it: times as `Stats.*Ms` numbers, the rest truncated to 32 bits. */
+export interface StoredStatNumbers {
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+}
+
+/**
+ * Whether `stats` (from `lstat` now) matches stat data git stored, as git's `match_stat_data`
+ * compares them (ctime only when `trustCtime`); 64-bit numbers are compared truncated to 32 bits,
+ * as git stores them.
+ */
+export function matchesStoredStat(
+  stats: LstatNumbers,
+  stored: StoredStatNumbers,
+  trustCtime: boolean,
+): boolean {
+  return (
+    stats.mtimeMs === stored.mtimeMs &&
+    (!trustCtime || stats.ctimeMs === stored.ctimeMs) &&
+    stats.ino % TWO_TO_32 === stored.ino &&
+    stats.uid === stored.uid &&
+    stats.gid === stored.gid &&
+    stats.size % TWO_TO_32 === stored.size
+  );
+}
+
 /**
  * `Stats.*Ms` from seconds and nanoseconds, with Node's own arithmetic, so that stored stat data
  * converted with it compares exactly with what `lstat` reports.

@@ -47,6 +47,11 @@ export function configBoolean(value: string | undefined, fallback: boolean): boo
   return fallback;
 }
 
+/** `$XDG_CONFIG_HOME`, or `~/.config` when it is unset or empty, as git resolves it. */
+export function xdgConfigHome(): string {
+  return process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+}
+
 /** The user-level config files git reads, system first, honouring GIT_CONFIG_* variables. */
 export async function readUserConfigs(): Promise<GitConfig[]> {
   const files: string[] = [];
@@ -54,8 +59,7 @@ export async function readUserConfigs(): Promise<GitConfig[]> {
   if (process.env.GIT_CONFIG_GLOBAL !== undefined) {
     if (process.env.GIT_CONFIG_GLOBAL !== '') files.push(process.env.GIT_CONFIG_GLOBAL);
   } else {
-    const xdg = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
-    files.push(join(xdg, 'git', 'config'), join(homedir(), '.gitconfig'));
+    files.push(join(xdgConfigHome(), 'git', 'config'), join(homedir(), '.gitconfig'));
   }
   return Promise.all(files.map(readGitConfig));
 }

@@ -33,8 +33,12 @@ const OID_OFFSET = 40;
 
 /** The type bits of a mode, as git stores them in index entries and as `lstat` reports them. */
 export const MODE_TYPE_MASK = 0o170000;
-/** A regular file. */
+/** A regular file (the type bits). */
 export const MODE_FILE = 0o100000;
+/** The mode git records for a regular, non-executable file. */
+export const MODE_REGULAR = 0o100644;
+/** The mode git records for an executable file. */
+export const MODE_EXECUTABLE = 0o100755;
 /** A symbolic link. */
 export const MODE_SYMLINK = 0o120000;
 /** A gitlink: a submodule's commit. */
@@ -56,8 +60,6 @@ export interface PathBytes {
 
 /** What {@link parseGitIndex} finds in an index file. */
 export interface GitIndexFields {
-  /** The index file, for messages. */
-  readonly file: string;
   /** Index format version (2, 3 or 4). */
   readonly version: number;
   /** The raw file: stat data and object ids are read from it where they are. */
@@ -88,7 +90,6 @@ export interface GitIndexFields {
  * parsing tens of thousands of entries allocates little and leaves the garbage collector alone.
  */
 export class GitIndex {
-  readonly file: string;
   readonly version: number;
   readonly paths: readonly string[];
   readonly modes: Uint32Array;
@@ -111,7 +112,6 @@ export class GitIndex {
   #treeOids: Map<string, string> | undefined;
 
   constructor(fields: GitIndexFields) {
-    this.file = fields.file;
     this.version = fields.version;
     this.data = fields.data;
     this.view = new DataView(fields.data.buffer, fields.data.byteOffset, fields.data.byteLength);
@@ -199,7 +199,7 @@ export class GitIndex {
           const name = rest.slice(0, slash);
           const id = build(`${prefix}${name}/`);
           names.push(name);
-          modeTexts.push('40000');
+          modeTexts.push(modeText(MODE_TREE));
           ids.push(id);
         }
       }
@@ -230,10 +230,6 @@ export class GitIndex {
   }
 
   /** The number of entries. */
-  get count(): number {
-    return this.paths.length;
-  }
-
   /** The object id of entry `i`. */
   oid(i: number): string {
     const offset = (this.entryOffsets[i] as number) + OID_OFFSET;
@@ -512,7 +508,6 @@ export function parseGitIndex(
     offset = start + length;
   }
   return new GitIndex({
-    file,
     version,
     data,
     paths,

@@ -112,13 +112,19 @@ interface Inspection {
   reason: string | undefined;
 }
 
-/** Opens the repository at `layout`: HEAD, index, settings. `repo` is undefined without commits. */
-async function inspect(layout: RepositoryLayout): Promise<Inspection> {
-  const [repoConfig, userConfigs] = await Promise.all([
+/**
+ * Opens the repository at `layout`: HEAD, index, settings. `repo` is undefined without commits.
+ * `userConfigs` are given for submodules, which share the parent's user-level config files.
+ */
+async function inspect(
+  layout: RepositoryLayout,
+  userConfigs?: readonly GitConfig[],
+): Promise<Inspection> {
+  const [repoConfig, users] = await Promise.all([
     readRepositoryConfig(layout),
-    readUserConfigs(),
+    userConfigs ?? readUserConfigs(),
   ]);
-  const configs = [...userConfigs, repoConfig];
+  const configs = [...users, repoConfig];
   const base = { layout, repo: undefined, branch: undefined, isShallow: false, remote: undefined };
   const objectFormat = configValue([repoConfig], 'extensions.objectformat');
   if (objectFormat !== undefined && objectFormat.toLowerCase() !== 'sha1') {
@@ -146,11 +152,12 @@ async function inspect(layout: RepositoryLayout): Promise<Inspection> {
     };
   }
   const index = await readGitIndex(layout.gitdir);
+  const ignoreCase = configBoolean(configValue(configs, 'core.ignorecase'), false);
   const excludes = readExcludeRules(
     layout.worktree,
     layout.commondir,
     configValue(configs, 'core.excludesfile'),
-    configBoolean(configValue(configs, 'core.ignorecase'), false),
+    ignoreCase,
   );
   const showUntracked =
     configValue(configs, 'status.showuntrackedfiles')?.toLowerCase() ?? 'normal';
@@ -164,8 +171,9 @@ async function inspect(layout: RepositoryLayout): Promise<Inspection> {
       fileMode: configBoolean(configValue(configs, 'core.filemode'), true),
       trustCtime: configBoolean(configValue(configs, 'core.trustctime'), true),
       minimalStat: configValue(configs, 'core.checkstat')?.toLowerCase() === 'minimal',
-      ignoreCase: configBoolean(configValue(configs, 'core.ignorecase'), false),
-      showUntracked: !['no', 'false', 'off', '0'].includes(showUntracked),
+      ignoreCase,
+      // normal and all list untracked files; git's false spellings do not.
+      showUntracked: configBoolean(showUntracked, true),
       // As git status: the cache is made for its default listing (not for -uall), and is
       // ignored when core.untrackedCache is false (git then also drops it from the index) or
       // GIT_DISABLE_UNTRACKED_CACHE is set.
@@ -176,7 +184,7 @@ async function inspect(layout: RepositoryLayout): Promise<Inspection> {
     },
     openSubmodule: async (worktree) => {
       const inner = await layoutAt(worktree);
-      return inner ? (await inspect(inner)).repo : undefined;
+      return inner ? (await inspect(inner, users)).repo : undefined;
     },
   };
   return { layout, repo, branch: head.branch, isShallow, remote, reason: undefined };
@@ -463,7 +471,8 @@ export class GitStatus {
   }
 }
 
-function noLink(reason: string): GitLink {
+/** A {@link GitLink} with no URL, and why. */
+export function noLink(reason: string): GitLink {
   return { url: undefined, reason, lineAnchored: false };
 }
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { xdgConfigHome } from './git-config';
 
 /** Compiled ignore files, keyed by content, so the same rules are compiled once per process. */
 const compiled = new Map<string, Ignore>();
@@ -92,7 +93,7 @@ export function readExcludeRules(
   const globalFile =
     excludesFile !== undefined
       ? resolve(worktree, excludesFile.replace(/^~(?=$|\/)/, homedir()))
-      : join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'git', 'ignore');
+      : join(xdgConfigHome(), 'git', 'ignore');
   const sources = {
     infoExclude: readIfFile(join(commondir, 'info', 'exclude')),
     excludesFile: readIfFile(globalFile),

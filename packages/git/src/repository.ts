@@ -27,6 +27,20 @@ export interface RepositoryLayout {
   commondir: string;
 }
 
+/**
+ * The common directory of `gitdir`: what its `commondir` file names (relative to `gitdir`, as
+ * in linked worktrees), or `gitdir` itself when it has none.
+ */
+function commondirOf(gitdir: string): string {
+  let text: string;
+  try {
+    text = readFileSync(join(gitdir, 'commondir'), 'utf8');
+  } catch {
+    return gitdir;
+  }
+  return resolve(gitdir, text.replace(/[\r\n]+$/, '') || '.');
+}
+
 async function readTextIfExists(file: string): Promise<string | undefined> {
   try {
     return readFileSync(file, 'utf8');
@@ -101,13 +115,7 @@ export function isNestedRepository(directory: string): boolean {
 /** Git's `is_git_directory`: a valid HEAD, and `objects` and `refs` it can search. */
 function isGitDirectory(suspect: string): boolean {
   if (!isValidHead(join(suspect, 'HEAD'))) return false;
-  let common = suspect;
-  try {
-    const commondir = readFileSync(join(suspect, 'commondir'), 'utf8').replace(/[\r\n]+$/, '');
-    if (commondir !== '') common = isAbsolute(commondir) ? commondir : join(suspect, commondir);
-  } catch {
-    // No commondir file: the directory is its own common directory.
-  }
+  const common = commondirOf(suspect);
   const searchable = (path: string): boolean => {
     try {
       accessSync(path, constants.X_OK);
@@ -163,12 +171,14 @@ export async function layoutAt(worktree: string): Promise<RepositoryLayout | und
   } else {
     return undefined;
   }
-  // A .git without HEAD is not a repository (git skips it too).
-  if ((await readTextIfExists(join(gitdir, 'HEAD'))) === undefined) return undefined;
-  const commondirText = await readTextIfExists(join(gitdir, 'commondir'));
-  const commondir =
-    commondirText === undefined ? gitdir : resolve(gitdir, commondirText.trim() || '.');
-  return { worktree, gitdir: realpathSync(gitdir), commondir: realpathSync(commondir) };
+  // A .git without HEAD is not a repository (git skips it too). HEAD is read later, when it is
+  // resolved; here its existence is enough.
+  if (!statSync(join(gitdir, 'HEAD'), { throwIfNoEntry: false })) return undefined;
+  return {
+    worktree,
+    gitdir: realpathSync(gitdir),
+    commondir: realpathSync(commondirOf(gitdir)),
+  };
 }
 
 /** Reads the repository's own config (from the common directory). */

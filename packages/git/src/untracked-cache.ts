@@ -6,7 +6,13 @@
 // valid_cached_dir, prep_exclude, read_cached_dir, treat_path_fast).
 import { type as osType } from 'node:os';
 import { throwIfAborted } from './errors';
-import { type LstatNumbers, milliseconds, type PrefixedLstatReader } from './fast-lstat';
+import {
+  type LstatNumbers,
+  matchesStoredStat,
+  milliseconds,
+  type PrefixedLstatReader,
+  type StoredStatNumbers,
+} from './fast-lstat';
 import { type GitIndex, MODE_TREE, MODE_TYPE_MASK } from './git-index';
 import { blobId } from './git-objects';
 import { type ExcludeRules, readIfFile } from './ignore-rules';
@@ -14,21 +20,13 @@ import { type ExcludeRules, readIfFile } from './ignore-rules';
 /** The stat data git keeps for a directory or file: big-endian 32-bit fields, in this order. */
 const STAT_DATA_SIZE = 36;
 const OID_SIZE = 20;
-const TWO_TO_32 = 2 ** 32;
 
 /** `DIR_SHOW_OTHER_DIRECTORIES | DIR_HIDE_EMPTY_DIRECTORIES`: the flags of a plain `git status`. */
 export const STATUS_DIR_FLAGS = 0b110;
 
-/** Stat data as git stores it (each field truncated to 32 bits). */
-export interface StoredStat {
-  readonly ctimeSeconds: number;
-  readonly ctimeNanoseconds: number;
+/** A directory's stat data as git stored it, with its mtime's seconds for the racy check. */
+export interface StoredStat extends StoredStatNumbers {
   readonly mtimeSeconds: number;
-  readonly mtimeNanoseconds: number;
-  readonly ino: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
 }
 
 /** One directory git read, as the cache recorded it. */
@@ -95,12 +93,12 @@ function nulTerminated(data: Buffer, at: { offset: number }, end: number): Buffe
 function storedStat(data: Buffer, offset: number): StoredStat {
   const view = new DataView(data.buffer, data.byteOffset + offset, STAT_DATA_SIZE);
   const field = (n: number): number => view.getUint32(4 * n);
+  // Fields: ctime (seconds, nanoseconds), mtime (the same), dev, ino, uid, gid, size; st_dev is
+  // compared by git only when built with USE_STDEV.
   return {
-    ctimeSeconds: field(0),
-    ctimeNanoseconds: field(1),
+    ctimeMs: milliseconds(field(0), field(1)),
     mtimeSeconds: field(2),
-    mtimeNanoseconds: field(3),
-    // field(4) is st_dev, which git compares only when built with USE_STDEV.
+    mtimeMs: milliseconds(field(2), field(3)),
     ino: field(5),
     uid: field(6),
     gid: field(7),
@@ -271,7 +269,7 @@ export function untrackedCacheIdent(worktree: string): string {
  * with a newline appended (dir.c, add_patterns); either way the rules are the same, so both
  * spellings are accepted.
  */
-export function sameIgnoreContent(content: Buffer | undefined, oid: string | undefined): boolean {
+function sameIgnoreContent(content: Buffer | undefined, oid: string | undefined): boolean {
   if (content === undefined || oid === undefined) return content === undefined && oid === undefined;
   return blobId(content) === oid || blobId(Buffer.concat([content, Buffer.from('\n')])) === oid;
 }
@@ -282,21 +280,13 @@ export function sameIgnoreContent(content: Buffer | undefined, oid: string | und
  * Stricter than git where git's build options relax it (nanoseconds, ctime): a mismatch only
  * means the directory is read.
  */
-export function storedStatMatches(
+function storedStatMatches(
   stored: StoredStat,
   stats: LstatNumbers,
   indexSeconds: number,
   trustCtime: boolean,
 ): boolean {
-  return (
-    stored.mtimeSeconds < indexSeconds &&
-    stats.mtimeMs === milliseconds(stored.mtimeSeconds, stored.mtimeNanoseconds) &&
-    (!trustCtime || stats.ctimeMs === milliseconds(stored.ctimeSeconds, stored.ctimeNanoseconds)) &&
-    stats.ino % TWO_TO_32 === stored.ino &&
-    stats.uid === stored.uid &&
-    stats.gid === stored.gid &&
-    stats.size % TWO_TO_32 === stored.size
-  );
+  return stored.mtimeSeconds < indexSeconds && matchesStoredStat(stats, stored, trustCtime);
 }
 
 /** What {@link untrackedFromCache} needs of an opened repository. */

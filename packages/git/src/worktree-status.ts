@@ -7,20 +7,30 @@ import {
   type LstatNumbers,
   type LstatReader,
   lstatReader,
+  matchesStoredStat,
   type PrefixedLstatReader,
   prefixedLstatReader,
+  TWO_TO_32,
 } from './fast-lstat';
 import {
   EntryField,
   type GitIndex,
+  MODE_EXECUTABLE,
   MODE_FILE,
   MODE_GITLINK,
+  MODE_REGULAR,
   MODE_SYMLINK,
   MODE_TREE,
   MODE_TYPE_MASK,
 } from './git-index';
 import { blobId, readCommitTreeFast } from './git-objects';
-import { compileIgnoreRules, type ExcludeRules, type IgnoreLevel, isIgnored } from './ignore-rules';
+import {
+  compileIgnoreRules,
+  type ExcludeRules,
+  type IgnoreLevel,
+  isIgnored,
+  readIfFile,
+} from './ignore-rules';
 import { isNestedRepository, type RepositoryLayout } from './repository';
 import { untrackedFromCache } from './untracked-cache';
 
@@ -95,7 +105,7 @@ export function loadIsomorphicGit(): Promise<typeof import('isomorphic-git')> {
 const commitTrees = new Map<string, string>();
 
 /** The tree id of a commit (cached per process: a commit never changes). */
-export async function treeOfCommit(commondir: string, commitSha: string): Promise<string> {
+async function treeOfCommit(commondir: string, commitSha: string): Promise<string> {
   const key = `${commondir}\0${commitSha}`;
   const cached = commitTrees.get(key);
   if (cached) return cached;
@@ -148,10 +158,7 @@ async function readTreeEntries(
 }
 
 /** The HEAD tree entry for a repository-relative path, or undefined when HEAD has no such file. */
-export async function headEntry(
-  repo: OpenRepository,
-  path: string,
-): Promise<TreeEntry | undefined> {
+async function headEntry(repo: OpenRepository, path: string): Promise<TreeEntry | undefined> {
   let tree = await treeOfCommit(repo.layout.commondir, repo.commitSha);
   const segments = path.split('/');
   for (let i = 0; i < segments.length; i++) {
@@ -179,14 +186,12 @@ function modeOf(stats: LstatNumbers, fileMode: boolean, indexMode: number): numb
   if (type === MODE_SYMLINK) return MODE_SYMLINK;
   if (type === MODE_TREE) return MODE_TREE;
   // core.fileMode=false: the executable bit on disk means nothing; keep what the index says.
-  if (!fileMode) return (indexMode & MODE_TYPE_MASK) === MODE_FILE ? indexMode : 0o100644;
-  return stats.mode & 0o100 ? 0o100755 : 0o100644;
+  if (!fileMode) return (indexMode & MODE_TYPE_MASK) === MODE_FILE ? indexMode : MODE_REGULAR;
+  return stats.mode & 0o100 ? MODE_EXECUTABLE : MODE_REGULAR;
 }
 
 /** Outcome of comparing one index entry with `lstat` data. */
 type StatVerdict = 'same' | 'changed' | 'hash';
-
-const TWO_TO_32 = 2 ** 32;
 
 /** Compares index entry `i` with `lstat` data the way git's `ie_match_stat` does. */
 function compareStat(
@@ -204,13 +209,15 @@ function compareStat(
   if (settings.minimalStat) {
     same = Math.floor(stats.mtimeMs / 1000) === seconds && stats.size % TWO_TO_32 === size;
   } else {
-    same =
-      stats.mtimeMs === index.mtimeMs(i) &&
-      (!settings.trustCtime || stats.ctimeMs === index.ctimeMs(i)) &&
-      stats.ino % TWO_TO_32 === index.statField(i, EntryField.ino) &&
-      stats.uid === index.statField(i, EntryField.uid) &&
-      stats.gid === index.statField(i, EntryField.gid) &&
-      stats.size % TWO_TO_32 === size;
+    const stored = {
+      mtimeMs: index.mtimeMs(i),
+      ctimeMs: index.ctimeMs(i),
+      ino: index.statField(i, EntryField.ino),
+      uid: index.statField(i, EntryField.uid),
+      gid: index.statField(i, EntryField.gid),
+      size,
+    };
+    same = matchesStoredStat(stats, stored, settings.trustCtime);
   }
   if (!same) {
     // A different size means different content, except for entries git "smudged" to size 0
@@ -364,7 +371,7 @@ function statRange(
       const nanoseconds = view.getUint32(offset + EntryField.mtimeNanoseconds);
       if (
         (diskMode & MODE_TYPE_MASK) === MODE_FILE &&
-        (diskMode & 0o100 ? 0o100755 : 0o100644) === mode &&
+        (diskMode & 0o100 ? MODE_EXECUTABLE : MODE_REGULAR) === mode &&
         stats.mtimeMs === seconds * 1000 + nanoseconds / 1e6 &&
         (!trustCtime ||
           stats.ctimeMs ===
@@ -587,14 +594,10 @@ async function findUntracked(
     fs.lstatSync(`${root}/${path}`, { throwIfNoEntry: false })?.isDirectory() ?? false;
   const levelFor = (relative: string, names: readonly string[]): IgnoreLevel | undefined => {
     if (!names.includes('.gitignore')) return undefined;
-    let content: string;
-    try {
-      content = fs.readFileSync(join(root, relative, '.gitignore'), 'utf8');
-    } catch {
-      // Also a directory named .gitignore (EISDIR): no rules.
-      return undefined;
-    }
-    return { base: relative, rules: compileIgnoreRules(content, ignoreCase) };
+    // Unreadable, or a directory named .gitignore (EISDIR): no rules.
+    const content = readIfFile(join(root, relative, '.gitignore'));
+    if (content === undefined) return undefined;
+    return { base: relative, rules: compileIgnoreRules(content.toString('utf8'), ignoreCase) };
   };
 
   // Does an untracked directory hold anything git would list (a file that is not ignored, or a
