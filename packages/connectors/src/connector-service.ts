@@ -10,7 +10,13 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { FlyteError, fromInputs, LiteralConversionError, toOutputs } from '@flyte/idl';
+import {
+  fromInputs,
+  InvalidTaskIoError,
+  LiteralConversionError,
+  toOutputs,
+  UnsupportedSchemaError,
+} from '@flyte/idl';
 import {
   AsyncConnectorService,
   type Connector,
@@ -24,11 +30,7 @@ import { InputsSchema } from '@flyte/idl/task';
 import type { ResourceMeta } from './async-connector';
 import { raceAbort } from './backoff';
 import type { AnyConnector, ConnectorRegistry } from './connector-registry';
-import {
-  ConnectorNotFoundError,
-  InvalidResourceMetaError,
-  TransientConnectorError,
-} from './errors';
+import { ConnectorNotFoundError, InvalidResourceMetaError } from './errors';
 import { HealthService, ServingStatus } from './health';
 import { inputsSchemaOf, outputsSchemaOf } from './interface-schemas';
 import { isTransientError } from './run-connector-task';
@@ -89,17 +91,16 @@ export function toConnectError(error: unknown, signal?: AbortSignal): ConnectErr
   }
   const message = error instanceof Error ? error.message : String(error);
   if (ConnectorNotFoundError.isInstance(error)) return new ConnectError(message, Code.NotFound);
-  if (InvalidResourceMetaError.isInstance(error) || LiteralConversionError.isInstance(error)) {
-    return new ConnectError(message, Code.InvalidArgument);
-  }
   if (
-    FlyteError.isInstance(error) &&
-    (error.code === 'invalid_task_io' || error.code === 'unsupported_schema')
+    InvalidResourceMetaError.isInstance(error) ||
+    LiteralConversionError.isInstance(error) ||
+    InvalidTaskIoError.isInstance(error) ||
+    UnsupportedSchemaError.isInstance(error)
   ) {
     return new ConnectError(message, Code.InvalidArgument);
   }
-  if (isTransientError(error) || TransientConnectorError.isInstance(error))
-    return new ConnectError(message, Code.Unavailable);
+  // A TransientConnectorError or a network error.
+  if (isTransientError(error)) return new ConnectError(message, Code.Unavailable);
   return new ConnectError(message, Code.Unknown);
 }
 
@@ -149,22 +150,15 @@ export async function createConnectorService(
   // Runs one connector call with metrics, a bound, secret redaction and status mapping.
   async function instrument<T>(
     operation: Operation,
-    taskType: () => string,
+    type: string,
     context: HandlerContext,
     secrets: Record<string, string>,
-    call: (signal: AbortSignal, setTaskType: (t: string) => void) => Promise<T>,
+    call: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const started = process.hrtime.bigint();
-    let type = '';
     const { signal, dispose } = callSignal(context, callTimeout);
     try {
-      type = taskType();
-      const result = await raceAbort(
-        call(signal, (t) => {
-          type = t;
-        }),
-        signal,
-      );
+      const result = await raceAbort(call(signal), signal);
       metrics.success.inc({ task_type: type, operation });
       return result;
     } catch (error) {
@@ -190,7 +184,7 @@ export async function createConnectorService(
         const secrets = secretsOf(request.connection);
         return instrument(
           'create',
-          () => request.template?.type ?? '',
+          request.template?.type ?? '',
           context,
           secrets,
           async (signal) => {
@@ -233,7 +227,8 @@ export async function createConnectorService(
               },
               () => {},
             );
-            const meta = await raceAbort(creating, signal);
+            // instrument races the whole call against the signal.
+            const meta = await creating;
             return { resourceMeta: connector.encodeMeta(meta) };
           },
         );
@@ -242,7 +237,7 @@ export async function createConnectorService(
         const secrets = secretsOf(request.connection);
         return instrument(
           'get',
-          () => request.taskCategory?.name ?? '',
+          request.taskCategory?.name ?? '',
           context,
           secrets,
           async (signal) => {
@@ -278,7 +273,7 @@ export async function createConnectorService(
         const secrets = secretsOf(request.connection);
         return instrument(
           'delete',
-          () => request.taskCategory?.name ?? '',
+          request.taskCategory?.name ?? '',
           context,
           secrets,
           async (signal) => {
@@ -293,33 +288,27 @@ export async function createConnectorService(
         );
       },
       getTaskMetrics: (request, context) =>
-        instrument(
-          'get_metrics',
-          () => request.taskCategory?.name ?? '',
-          context,
-          {},
-          async (signal) => {
-            const connector = connectorFor(request.taskCategory, 'GetTaskMetricsRequest');
-            if (!connector.getMetrics) {
-              throw new ConnectError(
-                `Connector "${connector.name}" does not report metrics.`,
-                Code.Unimplemented,
-              );
-            }
-            const results = await connector.getMetrics({
-              resourceMeta: connector.decodeMeta(request.resourceMeta),
-              queries: request.queries,
-              startTime: request.startTime ? timestampDate(request.startTime) : undefined,
-              endTime: request.endTime ? timestampDate(request.endTime) : undefined,
-              stepMs: request.step
-                ? Number(request.step.seconds) * 1000 + request.step.nanos / 1e6
-                : undefined,
-              secrets: {},
-              signal,
-            });
-            return { results: results.map((r) => ({ metric: r.metric, data: r.data })) };
-          },
-        ),
+        instrument('get_metrics', request.taskCategory?.name ?? '', context, {}, async (signal) => {
+          const connector = connectorFor(request.taskCategory, 'GetTaskMetricsRequest');
+          if (!connector.getMetrics) {
+            throw new ConnectError(
+              `Connector "${connector.name}" does not report metrics.`,
+              Code.Unimplemented,
+            );
+          }
+          const results = await connector.getMetrics({
+            resourceMeta: connector.decodeMeta(request.resourceMeta),
+            queries: request.queries,
+            startTime: request.startTime ? timestampDate(request.startTime) : undefined,
+            endTime: request.endTime ? timestampDate(request.endTime) : undefined,
+            stepMs: request.step
+              ? Number(request.step.seconds) * 1000 + request.step.nanos / 1e6
+              : undefined,
+            secrets: {},
+            signal,
+          });
+          return { results: results.map((r) => ({ metric: r.metric, data: r.data })) };
+        }),
       getTaskLogs: async function* (request, context) {
         const type = request.taskCategory?.name ?? '';
         const started = process.hrtime.bigint();

@@ -70,6 +70,18 @@ describe('runConnectorTask', () => {
     await expect(run.result).resolves.toEqual({ polls: 3 });
   });
 
+  it('several iterators over one run each see every event', async () => {
+    const run = startConnectorTask(fakeTask(), { polls: 3 });
+    const collect = async (): Promise<string[]> => {
+      const seen: string[] = [];
+      for await (const event of run) seen.push(event.type);
+      return seen;
+    };
+    const [first, second] = await Promise.all([collect(), collect()]);
+    expect(first.at(-1)).toBe('done');
+    expect(second).toEqual(first);
+  });
+
   it('finds the connector in a registry by task type and says what is registered', async () => {
     const registry = new ConnectorRegistry().register(new FakeJobConnector());
     const task = new ConnectorTask({

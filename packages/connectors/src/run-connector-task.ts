@@ -128,15 +128,15 @@ export class ConnectorRun<O = Record<string, unknown>>
   /** The task's outputs, checked against its output schema. */
   readonly result: Promise<O>;
   readonly #events: ConnectorTaskEvent[] = [];
-  #ended = false;
-  #wake: (() => void) | undefined;
+  /** Iterators waiting for the next event: one each, so several can iterate at once. */
+  readonly #waiting = new Set<() => void>();
 
   /** @internal */
   constructor(start: (emit: (event: ConnectorTaskEvent) => void) => Promise<O>) {
     this.result = start((event) => {
       this.#events.push(event);
-      if (event.type === 'done') this.#ended = true;
-      this.#wake?.();
+      for (const wake of this.#waiting) wake();
+      this.#waiting.clear();
     });
     // The result is also reported by the `done` event; do not report it as unhandled twice.
     this.result.catch(() => {});
@@ -148,13 +148,10 @@ export class ConnectorRun<O = Record<string, unknown>>
       while (index < this.#events.length) {
         const event = this.#events[index++] as ConnectorTaskEvent;
         yield event;
+        // The last event: the loop never waits after it.
         if (event.type === 'done') return;
       }
-      if (this.#ended) return;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
+      await new Promise<void>((resolve) => this.#waiting.add(resolve));
     }
   }
 }
@@ -440,16 +437,15 @@ async function execute<T extends ConnectorTaskLike>(
       failure = signal.reason;
     }
     const clean = redactor.error(failure);
+    const finalPhase = signal.aborted
+      ? Phase.ABORTED
+      : lastPhase === Phase.UNDEFINED
+        ? Phase.FAILED
+        : lastPhase;
     emit({
       type: 'done',
-      phase: signal.aborted
-        ? Phase.ABORTED
-        : lastPhase === Phase.UNDEFINED
-          ? Phase.FAILED
-          : lastPhase,
-      phaseName: phaseName(
-        signal.aborted ? Phase.ABORTED : lastPhase === Phase.UNDEFINED ? Phase.FAILED : lastPhase,
-      ),
+      phase: finalPhase,
+      phaseName: phaseName(finalPhase),
       error: clean instanceof Error ? clean : new Error(String(clean)),
     });
     throw clean;
