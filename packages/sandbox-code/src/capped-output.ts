@@ -8,7 +8,7 @@ export const TRUNCATION_MARKER = '\n[... output truncated by @flyte/sandbox-code
 export class CappedOutput {
   private readonly head: Buffer[] = [];
   private headBytes = 0;
-  private tail: Buffer[] = [];
+  private readonly tail: Buffer[] = [];
   private tailBytes = 0;
   /** Whether bytes were dropped. */
   truncated = false;
@@ -29,11 +29,19 @@ export class CappedOutput {
     const tailLimit = this.limit - headLimit;
     this.tail.push(rest);
     this.tailBytes += rest.length;
-    if (this.tailBytes > tailLimit) {
+    // Drop from the front of the tail, whole chunks first, without joining what is kept (a
+    // flood would otherwise copy the whole tail on every chunk).
+    while (this.tailBytes > tailLimit) {
       this.truncated = true;
-      const joined = Buffer.concat(this.tail);
-      this.tail = [joined.subarray(joined.length - tailLimit)];
-      this.tailBytes = tailLimit;
+      const first = this.tail[0] as Buffer;
+      const excess = this.tailBytes - tailLimit;
+      if (first.length <= excess) {
+        this.tail.shift();
+        this.tailBytes -= first.length;
+      } else {
+        this.tail[0] = first.subarray(excess);
+        this.tailBytes -= excess;
+      }
     }
   }
 

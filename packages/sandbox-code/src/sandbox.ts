@@ -8,6 +8,8 @@ import {
   createTaskTemplate,
   type DefinitionSite,
   FlyteError,
+  InvalidTaskIoError,
+  parseTaskIo,
   type TaskDefinition,
   type TaskInterface,
   type TaskRunOptions,
@@ -419,10 +421,11 @@ export function createSandbox<
     return docker;
   };
 
-  const image = async (build: SandboxBuildOptions | undefined): Promise<string> => {
+  // `d` is the client a caller already checked; without one, one is checked here.
+  const image = async (build: SandboxBuildOptions | undefined, d?: Docker): Promise<string> => {
     if (options.image) return options.image;
     const spec = imageSpec as ImageSpec;
-    const d = await client();
+    d ??= await client();
     imagePromise ??= resolveImage(d, spec, {
       onProgress: (line) => build?.onProgress?.(line),
       pullBaseImage: options.pullBaseImage ?? true,
@@ -475,11 +478,10 @@ export function createSandbox<
     return { container: attached.container, run: attached.run, marker, unpack };
   };
 
-  const ensurePool = async (img: string) => {
+  const ensurePool = async (d: Docker, img: string) => {
     if (!options.pool?.size || closed) return undefined;
     if (!pool) {
       // Warm containers wait for their run: they live up to 6 hours, then are replaced.
-      const d = await client();
       pool = new WarmPool(() => prepareRun(d, img, true), options.pool.size);
       pool.fill();
     }
@@ -498,7 +500,8 @@ export function createSandbox<
     },
 
     async warmUp(buildOptions = {}) {
-      const p = await ensurePool(await image(buildOptions));
+      const d = await client();
+      const p = await ensurePool(d, await image(buildOptions, d));
       await p?.ready();
     },
 
@@ -511,29 +514,36 @@ export function createSandbox<
     async run(inputs, runOptions = {}) {
       const signal = runOptions.signal;
       signal?.throwIfAborted();
-      const parsed = inputsSchema.safeParse(inputs);
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map(
-          (i) => `${['inputs', ...i.path.map(String)].join('.')}: ${i.message}`,
-        );
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = parseTaskIo(inputsSchema, inputs, {
+          task: options.name,
+          stage: 'inputs',
+          kind: 'Sandbox',
+          hint: 'Pass values that match the inputs schema.',
+        }) as Record<string, unknown>;
+      } catch (error) {
+        if (!InvalidTaskIoError.isInstance(error)) throw error;
+        // The same message, as this package's own error naming the first bad input.
+        const issues = (error.cause as z.ZodError).issues;
         throw new SandboxInputError(
-          `Sandbox "${options.name}" got invalid inputs: ${issues.join('; ')}. Pass values that match the inputs schema.`,
-          { sandbox: options.name, input: String(parsed.error.issues[0]?.path[0] ?? '') },
-          parsed.error,
+          error.message,
+          { sandbox: options.name, input: String(issues[0]?.path[0] ?? '') },
+          error.cause,
         );
       }
-      const entries = await inputEntries(
-        options.name,
-        manifest.inputs,
-        parsed.data as Record<string, unknown>,
-      );
+      const entries = await inputEntries(options.name, manifest.inputs, parsed);
       entries.push(...secretEntries);
       const archive = entries.length ? await packArchive(entries) : undefined;
-      const img = await image({
-        ...(runOptions.onBuildProgress ? { onProgress: runOptions.onBuildProgress } : {}),
-        ...(signal ? { signal } : {}),
-      });
+      // One reachability check per run, shared with the image build.
       const d = await client();
+      const img = await image(
+        {
+          ...(runOptions.onBuildProgress ? { onProgress: runOptions.onBuildProgress } : {}),
+          ...(signal ? { signal } : {}),
+        },
+        d,
+      );
       const release = await limit.acquire(signal);
       let container: Docker.Container | undefined;
       try {
@@ -663,7 +673,7 @@ export function createSandbox<
     let frame: RunFrameSplitter | undefined;
     try {
       try {
-        const warm = await ensurePool(img);
+        const warm = await ensurePool(d, img);
         // A container that arrives after a stop is removed by setContainer.
         const preparing = warm
           ? warm.take().then((taken) => {
@@ -710,12 +720,16 @@ export function createSandbox<
       frame?.end();
       lines?.stdout.flush();
       lines?.stderr.flush();
-      checkStopped(stopped, report(frame?.status?.exitCode ?? -1, false), runOptions.signal);
+      // The report masks and joins up to the whole capped output: built only when needed.
+      if (stopped) {
+        checkStopped(stopped, report(frame?.status?.exitCode ?? -1, false), runOptions.signal);
+      }
       const status = frame?.status;
       if (!frame || !status) {
+        const failure = report(-1, false);
         throw new SandboxExitError(
-          `Sandbox "${options.name}" ended without reporting an exit code (its container was killed, or the image lacks \`sh\`). stderr (tail):\n${tailOf(report(-1, false).stderr)}`,
-          report(-1, false),
+          `Sandbox "${options.name}" ended without reporting an exit code (its container was killed, or the image lacks \`sh\`). stderr (tail):\n${tailOf(failure.stderr)}`,
+          failure,
         );
       }
       const oomKilled = status.oomKills > 0;
@@ -770,7 +784,7 @@ export function createSandbox<
   }
 
   function checkStopped(
-    stopped: 'timeout' | 'abort' | undefined,
+    stopped: 'timeout' | 'abort',
     result: SandboxRunResult,
     signal: AbortSignal | undefined,
   ) {
