@@ -378,10 +378,20 @@ export class SandboxSession {
     }
   }
 
-  /** Compiles {@link LAZY_PRELUDE} on its first use in this context. */
+  /** The guest's lazy part for a run: {@link lazyFactory}'s, while the run is within its limits. */
   private lazyPrelude(): QuickJSHandle | undefined {
     const run = this.run;
     if (!run || run.limitHit) return undefined;
+    // QuickJS takes ownership of what a host function returns.
+    return this.lazyFactory()?.dup();
+  }
+
+  /**
+   * {@link LAZY_PRELUDE} (DIRECT_LAZY in a direct session), compiled on its first use in this
+   * context and kept: the guest's `JSON.stringify` and the direct path's ingest, encode and
+   * describe share the one compilation. A limit QuickJS raises meanwhile is reported.
+   */
+  private lazyFactory(): QuickJSHandle | undefined {
     if (!this.lazy) {
       const source = this.mode === 'direct' ? DIRECT_LAZY : LAZY_PRELUDE;
       const result = this.context.evalCode(source, PRELUDE_FILE);
@@ -393,8 +403,7 @@ export class SandboxSession {
       }
       this.lazy = this.keep(result.value);
     }
-    // QuickJS takes ownership of what a host function returns.
-    return this.lazy.dup();
+    return this.lazy;
   }
 
   /**
@@ -831,9 +840,8 @@ export class SandboxSession {
       this.onGuestLimit(String(described?.message));
       return undefined;
     };
-    const compiled = ctx.evalCode(DIRECT_LAZY, PRELUDE_FILE);
-    if (compiled.error) return failed(compiled.error);
-    const factory = this.keep(compiled.value);
+    const factory = this.lazyFactory();
+    if (!factory) return undefined;
     const builtins = this.keep(ctx.getProp(this.runner, 0));
     // The host function lets the lazy part report limit errors it sees, as in runner sessions.
     const result = ctx.callFunction(factory, ctx.undefined, builtins, this.hostFunction());
