@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,5 +123,28 @@ describe('readGitIndex', () => {
     const cut = Buffer.concat([bytes.subarray(0, 12 + 62), Buffer.alloc(20)]);
     cut.writeUInt32BE(1, 8);
     expect(corruption(file, withChecksum(cut))).toContain('it ends in the middle of an entry');
+  });
+
+  it('finds an entry by path: byte order, the first conflict stage, and misses', async () => {
+    const names = ['a', 'a.txt', 'a/b', 'ab', 'z/\u00e9t\u00e9.txt', 'Z.txt'];
+    const dir = createRepo(
+      Object.fromEntries(names.map((name) => [name === 'a' ? 'a0' : name, 'x\n'])),
+    );
+    // A conflict on c.txt: stages 1, 2 and 3 sit where stage 0 would.
+    const blob = git(dir, 'hash-object', '-w', '--stdin');
+    const info = [1, 2, 3].map((stage) => `100644 ${blob} ${stage}\tc.txt`).join('\n');
+    execFileSync('git', ['update-index', '--index-info'], { cwd: dir, input: `${info}\n` });
+    const index = await readGitIndex(join(dir, '.git'));
+    const all = index.paths;
+    expect([...all]).toEqual(
+      [...all].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+    );
+    for (let i = 0; i < all.length; i++) {
+      if (index.stage(i) <= 1) expect(index.position(all[i] as string)).toBe(i);
+    }
+    expect(index.stage(index.position('c.txt') as number)).toBe(1);
+    for (const missing of ['', 'a', '0', 'a/', 'a/c', 'zz', 'z/ete.txt', '\u00ff']) {
+      expect(index.position(missing), missing).toBeUndefined();
+    }
   });
 });

@@ -64,8 +64,8 @@ export interface GitIndexFields {
   readonly version: number;
   /** The raw file: stat data and object ids are read from it where they are. */
   readonly data: Buffer;
-  /** Every entry's path, in index order (sorted by path, then stage). */
-  readonly paths: readonly string[];
+  /** The number of entries. */
+  readonly count: number;
   /** Where each entry starts in `data`. */
   readonly entryOffsets: Uint32Array;
   /** Every entry's path as bytes: where each one starts and ends in `bytes`. */
@@ -84,14 +84,30 @@ export interface GitIndexFields {
   readonly mtime: { readonly seconds: number; readonly nanoseconds: number };
 }
 
+/** Buffer's undocumented decoder that `toString('utf8', start, end)` ends in. */
+type Utf8Slicing = Buffer & { utf8Slice(start: number, end: number): string };
+
 /**
- * A parsed index file, kept compact: paths in an array, per-entry offsets and modes in typed
- * arrays, and stat data left in the file's bytes (read through {@link GitIndex.view}), so that
- * parsing tens of thousands of entries allocates little and leaves the garbage collector alone.
+ * UTF-8 text of `data[start..end)`. Buffer's own decoder, called without `toString`'s argument
+ * handling when this Node has it (every version so far): in a process that has not warmed up,
+ * that is measurably cheaper for 20,000 short paths than `toString`, or than slicing one latin1
+ * decoding of the whole file after checking each path for non-ASCII bytes.
+ */
+const decodeUtf8: (data: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as Partial<Utf8Slicing>).utf8Slice === 'function'
+    ? (data, start, end) => (data as Utf8Slicing).utf8Slice(start, end)
+    : (data, start, end) => data.toString('utf8', start, end);
+
+/**
+ * A parsed index file, kept compact: paths as bytes, per-entry offsets and modes in typed arrays,
+ * and stat data left in the file's bytes (read through {@link GitIndex.view}), so that parsing
+ * tens of thousands of entries allocates little and leaves the garbage collector alone. Paths
+ * are decoded to strings only when asked for: a clean-tree check never needs them.
  */
 export class GitIndex {
   readonly version: number;
-  readonly paths: readonly string[];
+  /** The number of entries. */
+  readonly count: number;
   readonly modes: Uint32Array;
   readonly flags: Uint8Array;
   /** Where each entry starts in the file; add an {@link EntryField} offset to read its stat data. */
@@ -107,7 +123,7 @@ export class GitIndex {
   readonly mtime: { readonly seconds: number; readonly nanoseconds: number };
   /** The untracked-cache extension's bytes (UNTR), when git wrote one. */
   readonly untrackedCacheData: Buffer | undefined;
-  #positions: Map<string, number> | undefined;
+  #paths: readonly string[] | undefined;
   readonly #cacheTreeData: Buffer | undefined;
   #treeOids: Map<string, string> | undefined;
 
@@ -115,7 +131,7 @@ export class GitIndex {
     this.version = fields.version;
     this.data = fields.data;
     this.view = new DataView(fields.data.buffer, fields.data.byteOffset, fields.data.byteLength);
-    this.paths = fields.paths;
+    this.count = fields.count;
     this.entryOffsets = fields.entryOffsets;
     this.pathBytes = fields.pathBytes;
     this.modes = fields.modes;
@@ -124,6 +140,25 @@ export class GitIndex {
     this.#cacheTreeData = fields.cacheTreeData;
     this.untrackedCacheData = fields.untrackedCacheData;
     this.mtime = fields.mtime;
+  }
+
+  /** Entry `i`'s path, decoded from its bytes (a name that is not valid UTF-8 gets U+FFFD). */
+  path(i: number): string {
+    const { bytes, starts, ends } = this.pathBytes;
+    return decodeUtf8(bytes, starts[i] as number, ends[i] as number);
+  }
+
+  /**
+   * Every entry's path, in index order (sorted by path, then stage): decoded on first use and
+   * kept, for the walks that compare whole trees. A single path is {@link GitIndex.path}.
+   */
+  get paths(): readonly string[] {
+    if (!this.#paths) {
+      const paths: string[] = new Array(this.count);
+      for (let i = 0; i < this.count; i++) paths[i] = this.path(i);
+      this.#paths = paths;
+    }
+    return this.#paths;
   }
 
   /** Stat field `field` (an {@link EntryField} offset) of entry `i`. */
@@ -229,7 +264,6 @@ export class GitIndex {
     return oids;
   }
 
-  /** The number of entries. */
   /** The object id of entry `i`. */
   oid(i: number): string {
     const offset = (this.entryOffsets[i] as number) + OID_OFFSET;
@@ -256,14 +290,23 @@ export class GitIndex {
     return ((this.flags[i] as number) & FLAG_INTENT_TO_ADD) !== 0;
   }
 
-  /** The position of the stage-0 entry for `path` (or its first conflict stage), or undefined. */
+  /**
+   * The position of the stage-0 entry for `path` (or its first conflict stage), or undefined: a
+   * binary search of the entries, which git keeps sorted by their paths' bytes, then by stage.
+   */
   position(path: string): number | undefined {
-    if (!this.#positions) {
-      this.#positions = new Map();
-      for (let i = this.paths.length - 1; i >= 0; i--)
-        this.#positions.set(this.paths[i] as string, i);
+    const target = Buffer.from(path);
+    const { bytes, starts, ends } = this.pathBytes;
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const order = bytes.compare(target, 0, target.length, starts[middle], ends[middle]);
+      if (order < 0) low = middle + 1;
+      else high = middle;
     }
-    return this.#positions.get(path);
+    if (low === this.count) return undefined;
+    return bytes.compare(target, 0, target.length, starts[low], ends[low]) === 0 ? low : undefined;
   }
 }
 
@@ -339,20 +382,6 @@ function corrupt(file: string, problem: string, cause?: unknown): GitError {
   );
 }
 
-/** Buffer's undocumented decoder that `toString('utf8', start, end)` ends in. */
-type Utf8Slicing = Buffer & { utf8Slice(start: number, end: number): string };
-
-/**
- * UTF-8 text of `data[start..end)`. Buffer's own decoder, called without `toString`'s argument
- * handling when this Node has it (every version so far): in a process that has not warmed up,
- * that is measurably cheaper for 20,000 short paths than `toString`, or than slicing one latin1
- * decoding of the whole file after checking each path for non-ASCII bytes.
- */
-const decodeUtf8: (data: Buffer, start: number, end: number) => string =
-  typeof (Buffer.prototype as Partial<Utf8Slicing>).utf8Slice === 'function'
-    ? (data, start, end) => (data as Utf8Slicing).utf8Slice(start, end)
-    : (data, start, end) => data.toString('utf8', start, end);
-
 /** Parses index bytes. Exposed for tests; use {@link readGitIndex}. */
 export function parseGitIndex(
   file: string,
@@ -376,7 +405,6 @@ export function parseGitIndex(
   if (count * 62 > body - 12) {
     throw corrupt(file, `it claims ${count} entries, more than its ${data.length} bytes can hold`);
   }
-  const paths: string[] = new Array(count);
   const modes = new Uint32Array(count);
   const flagBits = new Uint8Array(count);
   const entryOffsets = new Uint32Array(count);
@@ -474,7 +502,6 @@ export function parseGitIndex(
       }
       if (offset > body) throw new Error(`entry ${i} runs past the end of the entries`);
       if (pathEnds[i] === pathStarts[i]) throw new Error(`entry ${i} has an empty path`);
-      paths[i] = decodeUtf8(spelled, pathStarts[i] as number, pathEnds[i] as number);
     }
   } catch (error) {
     if (GitError.isInstance(error)) throw error;
@@ -510,7 +537,7 @@ export function parseGitIndex(
   return new GitIndex({
     version,
     data,
-    paths,
+    count,
     entryOffsets,
     pathBytes: {
       // The cached index keeps this buffer: version 4's is cut to what its paths use.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   mkdirSync,
@@ -665,6 +666,56 @@ describe('GitStatus.isFileClean', () => {
     expect(await status.isFileClean('a.txt')).toBe(true);
     expect(status.isTreeClean).toBe(false);
     expect(statSync(join(dir, 'a.txt')).size).toBe(2);
+  });
+
+  it('answers from the index, reading no tree, when its cache tree is HEAD tree', async () => {
+    const dir = createRepo({ 'src/a.ts': 'a\n', 'src/lib/b.ts': 'b\n' }, REMOTE);
+    expect(git(dir, 'rev-parse', 'HEAD^{tree}')).toBe(git(dir, 'write-tree'));
+    // Without its trees, the commit can only be answered for from the index.
+    for (const tree of git(dir, 'ls-tree', '-r', '-t', '--object-only', 'HEAD').split('\n')) {
+      if (git(dir, 'cat-file', '-t', tree) === 'tree') {
+        rmSync(join(dir, '.git/objects', tree.slice(0, 2), tree.slice(2)));
+      }
+    }
+    const root = git(dir, 'rev-parse', 'HEAD^{tree}');
+    rmSync(join(dir, '.git/objects', root.slice(0, 2), root.slice(2)));
+    write(dir, 'src/a.ts', 'changed\n');
+    const status = await GitStatus.fromRepo(dir);
+    expect(await status.isFileClean('src/lib/b.ts')).toBe(true);
+    expect(await status.isFileClean('src/a.ts')).toBe(false);
+    const link = await status.buildUrl('src/lib/b.ts', 1);
+    expect(link.lineAnchored).toBe(true);
+  });
+
+  it('an intent-to-add file is not in HEAD even when a cache tree says the index is HEAD', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, REMOTE);
+    // Empty, like the blob git records for an intent-to-add entry.
+    write(dir, 'new.txt', '');
+    git(dir, 'add', '-N', 'new.txt');
+    // Git marks the cache tree invalid up to the root here; another tool might not. Write the
+    // root as valid and equal to HEAD's tree (intent-to-add entries are never part of trees).
+    const file = join(dir, '.git/index');
+    const bytes = readFileSync(file);
+    const at = bytes.indexOf('TREE');
+    const length = bytes.readUInt32BE(at + 4);
+    const root = Buffer.concat([
+      Buffer.from('\u00001 0\n', 'latin1'),
+      Buffer.from(git(dir, 'rev-parse', 'HEAD^{tree}'), 'hex'),
+    ]);
+    const header = Buffer.alloc(8);
+    header.write('TREE', 0, 'latin1');
+    header.writeUInt32BE(root.length, 4);
+    const body = Buffer.concat([
+      bytes.subarray(0, at),
+      header,
+      root,
+      bytes.subarray(at + 8 + length, bytes.length - 20),
+    ]);
+    writeFileSync(file, Buffer.concat([body, createHash('sha1').update(body).digest()]));
+    const status = await GitStatus.fromRepo(dir);
+    expect(await status.isFileClean('new.txt')).toBe(false);
+    expect((await status.buildUrl('new.txt', 1)).reason).toContain('new.txt is not in commit');
+    expect(await status.isFileClean('a.txt')).toBe(true);
   });
 });
 

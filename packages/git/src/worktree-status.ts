@@ -263,7 +263,7 @@ async function compareHeadWithIndex(
   const { index } = repo;
   const unusual = index.firstUnmergedOrIntentToAdd;
   if (unusual >= 0) {
-    return `${index.stage(unusual) !== 0 ? 'unmerged' : 'added'}: ${index.paths[unusual]}`;
+    return `${index.stage(unusual) !== 0 ? 'unmerged' : 'added'}: ${index.path(unusual)}`;
   }
   const headTree = await treeOfCommit(repo.layout.commondir, repo.commitSha);
   // The cache-tree extension records the tree the index would be written as: when it equals
@@ -350,7 +350,7 @@ function statRange(
   counters: CheckCounters | undefined,
 ): FirstChange {
   const { index } = repo;
-  const { paths, modes, view, entryOffsets } = index;
+  const { modes, view, entryOffsets } = index;
   const { fileMode, trustCtime, minimalStat } = repo.settings;
   const { seconds: indexSeconds, nanoseconds: indexNanoseconds } = index.mtime;
   for (let i = start; i < end; i++) {
@@ -387,7 +387,7 @@ function statRange(
       }
     }
     const verdict = compareStat(repo, i, stats);
-    if (verdict === 'changed') return `${stats ? 'modified' : 'deleted'}: ${paths[i]}`;
+    if (verdict === 'changed') return `${stats ? 'modified' : 'deleted'}: ${index.path(i)}`;
     if (verdict === 'hash') leftovers.toHash.push(i);
   }
   return undefined;
@@ -398,7 +398,7 @@ async function compareIndexWithWorktree(
   options: TreeCheckOptions,
 ): Promise<FirstChange> {
   const { index } = repo;
-  const { paths, modes } = index;
+  const { count, modes } = index;
   const { bytes, starts, ends } = index.pathBytes;
   const root = repo.layout.worktree;
   const prefix = `${root}/`;
@@ -410,10 +410,10 @@ async function compareIndexWithWorktree(
   // Synchronous lstat: measured here it is 3x faster than fs.promises for the tens of thousands
   // of tiny calls a status needs; a turn of the event loop every STAT_BATCH entries keeps it
   // responsive.
-  for (let start = 0; start < paths.length; start += STAT_BATCH) {
+  for (let start = 0; start < count; start += STAT_BATCH) {
     if (start > 0) await new Promise<void>((done) => setImmediate(done));
     throwIfAborted(options.signal, 'Comparing the worktree with the index');
-    const end = Math.min(start + STAT_BATCH, paths.length);
+    const end = Math.min(start + STAT_BATCH, count);
     const change = statRange(repo, start, end, read, leftovers, options.counters);
     if (change) return change;
   }
@@ -427,7 +427,7 @@ async function compareIndexWithWorktree(
       // The path's own bytes, as for its lstat.
       const file = Buffer.concat([prefixBytes, bytes.subarray(starts[i], ends[i])]);
       const oid = await hashWorktreeFile(file, isSymlink).catch(() => undefined);
-      return oid === index.oid(i) ? undefined : `modified: ${paths[i]}`;
+      return oid === index.oid(i) ? undefined : `modified: ${index.path(i)}`;
     },
     options,
   );
@@ -435,7 +435,7 @@ async function compareIndexWithWorktree(
   return firstOf(
     submodules,
     async (i) => {
-      const path = paths[i] as string;
+      const path = index.path(i);
       const submodule = await repo.openSubmodule(join(root, path));
       // An uninitialised submodule (empty directory) is clean, as in git.
       if (!submodule) return undefined;
@@ -492,31 +492,42 @@ interface TrackedTreeNode {
 
 const trackedTrees = new WeakMap<GitIndex, { tree: TrackedTreeNode; exact: boolean }>();
 
+/** '/' in a path's bytes. */
+const SLASH = 0x2f;
+
 /**
- * The directories of the index, from one pass over its sorted paths (a string test per entry,
- * no per-entry allocation). `exact` is false when some entry is not known to be on disk after
- * the stat pass (a submodule, skip-worktree or assume-valid entry): names are then looked up one
- * by one instead of being counted.
+ * The directories of the index, from one pass over its sorted paths' bytes (no string and no
+ * allocation per entry: only each directory's own path is decoded). `exact` is false when some
+ * entry is not known to be on disk after the stat pass (a submodule, skip-worktree or
+ * assume-valid entry): names are then looked up one by one instead of being counted.
  */
 function trackedTree(index: GitIndex): { tree: TrackedTreeNode; exact: boolean } {
   const cached = trackedTrees.get(index);
   if (cached) return cached;
-  const { paths, modes } = index;
+  const { count, modes } = index;
+  const { bytes, starts, ends } = index.pathBytes;
   let exact = true;
   let i = 0;
-  const build = (prefix: string): TrackedTreeNode => {
+  // A directory's prefix (its path and a slash) is the first `length` bytes of the path of the
+  // entry that opened it: `bytes[from..from + length)`.
+  const build = (from: number, length: number): TrackedTreeNode => {
     const start = i;
-    let count = 0;
+    let names = 0;
     const subdirectories: TrackedTreeNode[] = [];
-    while (i < paths.length) {
-      const path = paths[i] as string;
-      if (!path.startsWith(prefix)) break;
-      const slash = path.indexOf('/', prefix.length);
-      count += 1;
-      if (slash < 0 || slash === path.length - 1) {
+    entries: while (i < count) {
+      const pathStart = starts[i] as number;
+      const pathEnd = ends[i] as number;
+      if (pathEnd - pathStart < length) break;
+      for (let k = 0; k < length; k++) {
+        if (bytes[pathStart + k] !== bytes[from + k]) break entries;
+      }
+      let slash = pathStart + length;
+      while (slash < pathEnd && bytes[slash] !== SLASH) slash++;
+      names += 1;
+      if (slash >= pathEnd - 1) {
         // A file, or a sparse-index directory entry ("dir/", never on disk as such).
         if (
-          slash >= 0 ||
+          slash === pathEnd - 1 ||
           index.isUnmergedOrNotCompared(i) ||
           ((modes[i] as number) & MODE_TYPE_MASK) === MODE_GITLINK
         ) {
@@ -524,12 +535,13 @@ function trackedTree(index: GitIndex): { tree: TrackedTreeNode; exact: boolean }
         }
         i += 1;
       } else {
-        subdirectories.push(build(path.slice(0, slash + 1)));
+        subdirectories.push(build(pathStart, slash + 1 - pathStart));
       }
     }
-    return { path: prefix.slice(0, -1), start, end: i, count, subdirectories };
+    const path = length === 0 ? '' : bytes.toString('utf8', from, from + length - 1);
+    return { path, start, end: i, count: names, subdirectories };
   };
-  const tree = build('');
+  const tree = build(0, 0);
   trackedTrees.set(index, { tree, exact });
   return { tree, exact };
 }
@@ -540,12 +552,11 @@ function trackedNames(index: GitIndex, node: TrackedTreeNode): Set<string> {
   const from = node.path === '' ? 0 : node.path.length + 1;
   let i = node.start;
   for (const child of node.subdirectories) {
-    for (; i < child.start; i++)
-      names.add((index.paths[i] as string).slice(from).replace(/\/$/, ''));
+    for (; i < child.start; i++) names.add(index.path(i).slice(from).replace(/\/$/, ''));
     names.add(child.path.slice(from));
     i = child.end;
   }
-  for (; i < node.end; i++) names.add((index.paths[i] as string).slice(from).replace(/\/$/, ''));
+  for (; i < node.end; i++) names.add(index.path(i).slice(from).replace(/\/$/, ''));
   return names;
 }
 
@@ -681,12 +692,36 @@ async function findUntracked(
 export type FileState = 'clean' | 'modified' | 'deleted' | 'not-committed';
 
 /**
+ * HEAD's entry for `path` read from the index, when the index's cache tree says the index holds
+ * exactly HEAD's tree (its root is HEAD's tree, so every stage-0 entry is HEAD's blob at that
+ * path): no tree object is read and isomorphic-git is not loaded. Undefined when that cannot be
+ * told from the index: a stale or missing cache tree, or a path the index does not hold as a
+ * file of its own (it may sit inside a sparse-index directory).
+ */
+async function headEntryFromIndex(
+  repo: OpenRepository,
+  path: string,
+): Promise<TreeEntry | undefined> {
+  const { index } = repo;
+  const rootOid = index.cacheTreeRootOid;
+  if (rootOid === undefined) return undefined;
+  if (rootOid !== (await treeOfCommit(repo.layout.commondir, repo.commitSha))) return undefined;
+  const position = index.position(path);
+  // An intent-to-add entry is in the index but not in its tree.
+  if (position === undefined || index.stage(position) !== 0 || index.isIntentToAdd(position)) {
+    return undefined;
+  }
+  const mode = index.modes[position] as number;
+  return { mode, oid: index.oid(position), type: mode === MODE_GITLINK ? 'commit' : 'blob' };
+}
+
+/**
  * Compares one worktree file with its version in HEAD: the index's stat data answers without
  * reading the file when the index entry equals HEAD's and the stat data matches; otherwise the
  * file is hashed.
  */
 export async function fileStateAgainstHead(repo: OpenRepository, path: string): Promise<FileState> {
-  const head = await headEntry(repo, path);
+  const head = (await headEntryFromIndex(repo, path)) ?? (await headEntry(repo, path));
   if (!head || head.type === 'tree') return 'not-committed';
   const file = join(repo.layout.worktree, path);
   const stats = lstatReader()(file);
