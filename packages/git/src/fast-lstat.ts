@@ -43,19 +43,43 @@ export type PrefixedLstatReader = (
   end: number,
 ) => LstatNumbers | undefined;
 
-/** Where Node's binding puts each field in the array it returns (its `kFsStatsFieldsNumber` order). */
+/**
+ * The binding's own result for one path: an array of numbers in Node's `kFsStatsFieldsNumber`
+ * order (see {@link LstatField}), valid until the next `lstat` in this process; undefined when
+ * nothing is there; null when this path cannot be read that way (a NUL in its bytes, or a throw
+ * for it), so that the caller asks a {@link PrefixedLstatReader}, which answers as
+ * `fs.lstatSync` does.
+ */
+export type RawLstatReader = (
+  source: Buffer,
+  start: number,
+  end: number,
+) => Float64Array | undefined | null;
+
+/** Where Node's binding puts each field in the array it returns. */
+export const LstatField = {
+  mode: 1,
+  uid: 3,
+  gid: 4,
+  ino: 7,
+  size: 8,
+  mtimeSeconds: 12,
+  mtimeNanoseconds: 13,
+  ctimeSeconds: 14,
+  ctimeNanoseconds: 15,
+} as const;
 const DEV = 0;
-const MODE = 1;
+const MODE = LstatField.mode;
 const NLINK = 2;
-const UID = 3;
-const GID = 4;
+const UID = LstatField.uid;
+const GID = LstatField.gid;
 const RDEV = 5;
-const INO = 7;
-const SIZE = 8;
-const MTIME_SECONDS = 12;
-const MTIME_NANOSECONDS = 13;
-const CTIME_SECONDS = 14;
-const CTIME_NANOSECONDS = 15;
+const INO = LstatField.ino;
+const SIZE = LstatField.size;
+const MTIME_SECONDS = LstatField.mtimeSeconds;
+const MTIME_NANOSECONDS = LstatField.mtimeNanoseconds;
+const CTIME_SECONDS = LstatField.ctimeSeconds;
+const CTIME_NANOSECONDS = LstatField.ctimeNanoseconds;
 const FIELDS = 18;
 
 /** 2^32: git stores inode numbers and sizes truncated to 32 bits. */
@@ -300,10 +324,19 @@ function prefixedReaderThrough(prefix: string, binding: FsBinding | null): Prefi
   const whole = (source: Buffer, start: number, end: number): LstatNumbers | undefined =>
     fallback(Buffer.concat([prefixBytes, source.subarray(start, end)]));
   if (!binding) return whole;
+  const raw = rawReaderThrough(prefixBytes, binding);
+  const numbers = emptyNumbers();
+  return (source, start, end) => {
+    const fields = raw(source, start, end);
+    if (fields === null) return whole(source, start, end);
+    return fields === undefined ? undefined : fromFields(fields, numbers);
+  };
+}
+
+function rawReaderThrough(prefixBytes: Buffer, binding: FsBinding): RawLstatReader {
   // Sized for the longest path so far: the binding copies the whole buffer on every call.
   let path = Buffer.alloc(prefixBytes.length + 256);
   prefixBytes.copy(path);
-  const numbers = emptyNumbers();
   return (source, start, end) => {
     if (prefixBytes.length + end - start >= path.length) {
       path = Buffer.alloc(2 * (prefixBytes.length + end - start));
@@ -312,19 +345,18 @@ function prefixedReaderThrough(prefix: string, binding: FsBinding | null): Prefi
     let at = prefixBytes.length;
     for (let k = start; k < end; k++) {
       const byte = source[k] as number;
-      if (byte === 0) return whole(source, start, end);
+      if (byte === 0) return null;
       path[at++] = byte;
     }
     path[at] = 0;
-    let raw: unknown;
     try {
-      raw = binding.lstat(path, false, undefined, false);
+      return binding.lstat(path, false, undefined, false) as Float64Array | undefined;
     } catch {
-      return whole(source, start, end);
+      return null;
     }
-    return raw === undefined ? undefined : fromFields(raw as Float64Array, numbers);
   };
 }
+
 // The process's binding verdict, decided once: the self-check's lstat calls are not repeated.
 let sharedBinding: FsBinding | null | undefined;
 
@@ -344,4 +376,15 @@ export function lstatReader(): LstatReader {
 /** A {@link PrefixedLstatReader} for `prefix` that uses the process's self-checked binding. */
 export function prefixedLstatReader(prefix: string): PrefixedLstatReader {
   return prefixedReaderThrough(prefix, sharedCheckedBinding());
+}
+
+/**
+ * A {@link RawLstatReader} for paths under `prefix` through the process's self-checked binding,
+ * or undefined when there is none. It spares a hot loop the copy into {@link LstatNumbers}: the
+ * loop reads the fields it compares straight from the binding's array, and asks a
+ * {@link PrefixedLstatReader} whenever it gets null or anything it does not accept at once.
+ */
+export function rawPrefixedLstatReader(prefix: string): RawLstatReader | undefined {
+  const binding = sharedCheckedBinding();
+  return binding ? rawReaderThrough(Buffer.from(prefix), binding) : undefined;
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  chownSync,
   mkdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -480,6 +482,76 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('modified: run.sh');
     git(dir, 'config', 'core.fileMode', 'false');
     await expectCleanLikeGit(dir, true);
+  });
+
+  describe('stat data that is not racy decides alone, field by field, as for git', () => {
+    // A past mtime that doubles represent exactly, so utimes can restore it to the nanosecond.
+    const PAST = 1_600_000_000.5;
+    const root = process.getuid?.() === 0;
+    type Case = [string, boolean, (file: string) => void];
+    const withPastMtime = (file: string, change: () => void): void => {
+      change();
+      utimesSync(file, PAST, PAST);
+    };
+    // Git as distributions build it (without USE_NSEC) compares whole seconds only, so it misses
+    // these two edits (the ctime one when it lands in the same second); GitStatus compares
+    // nanoseconds too, hashes, and sees them. Git's verdict is not asserted for them.
+    const finerThanGit = new Set(['mtime nanoseconds', 'ctime']);
+    const cases: Case[] = [
+      ['mtime seconds', false, (file) => utimesSync(file, PAST + 1, PAST + 1)],
+      ['mtime nanoseconds', false, (file) => utimesSync(file, PAST - 0.25, PAST - 0.25)],
+      // Writing moved ctime; mtime is put back.
+      ['ctime', true, (file) => utimesSync(file, PAST, PAST)],
+      [
+        'inode',
+        false,
+        (file) => {
+          writeFileSync(`${file}.new`, 'version 2\n');
+          renameSync(`${file}.new`, file);
+          utimesSync(file, PAST, PAST);
+        },
+      ],
+      [
+        'size',
+        false,
+        (file) => {
+          writeFileSync(file, 'version 22\n');
+          utimesSync(file, PAST, PAST);
+        },
+      ],
+      // Changing owners needs root; as another user these two cases are not run.
+      ...(root
+        ? ([
+            ['owner', false, (file) => withPastMtime(file, () => chownSync(file, 4242, 0))],
+            ['group', false, (file) => withPastMtime(file, () => chownSync(file, 0, 4242))],
+          ] as Case[])
+        : []),
+    ];
+    it.each(cases)('%s', async (field, trustCtime, change) => {
+      const dir = createRepo({ 'f.txt': 'version 1\n', 'g.txt': 'other\n' });
+      git(dir, 'config', 'core.trustctime', String(trustCtime));
+      const file = join(dir, 'f.txt');
+      for (const name of ['f.txt', 'g.txt']) utimesSync(join(dir, name), PAST, PAST);
+      // The index now records the past mtimes and is written later: nothing is racily clean.
+      git(dir, 'update-index', '--refresh');
+      await expectCleanLikeGit(dir, true);
+      // Same size unless the size is the field: only the content and that one field differ.
+      writeFileSync(file, 'version 2\n');
+      change(file);
+      const status = await GitStatus.fromRepo(dir);
+      expect(status.firstChange).toBe('modified: f.txt');
+      if (!finerThanGit.has(field)) expect(gitSaysClean(dir)).toBe(false);
+    });
+
+    it('executable bit', async () => {
+      const dir = createRepo({ 'f.txt': 'version 1\n' });
+      git(dir, 'config', 'core.trustctime', 'false');
+      utimesSync(join(dir, 'f.txt'), PAST, PAST);
+      git(dir, 'update-index', '--refresh');
+      chmodSync(join(dir, 'f.txt'), 0o755);
+      expect((await GitStatus.fromRepo(dir)).firstChange).toBe('modified: f.txt');
+      expect(gitSaysClean(dir)).toBe(false);
+    });
   });
 
   it('detects an edit hidden in racily clean stat data', async () => {

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { Ignore } from 'ignore';
 import { GitError, throwIfAborted } from './errors';
 import {
+  LstatField,
   type LstatNumbers,
   type LstatReader,
   lstatReader,
   matchesStoredStat,
   type PrefixedLstatReader,
   prefixedLstatReader,
+  rawPrefixedLstatReader,
   TWO_TO_32,
 } from './fast-lstat';
 import {
@@ -337,14 +339,17 @@ interface StatPassLeftovers {
 }
 
 /**
- * Checks entries `start..end` against `lstat` data from `read`, the way git's `ie_match_stat`
- * does, and returns the first change. A plain function (not async) over a range, so that V8
- * optimises its loop early in a process.
+ * Checks entries `start..end` against `lstat` data, the way git's `ie_match_stat` does, and
+ * returns the first change. A plain function (not async) over a range, so that V8 optimises its
+ * loop early in a process. With `raw`, a regular file whose stat data matches exactly (same
+ * seconds and nanoseconds) and is not racily clean is accepted straight from the binding's
+ * numbers; every other entry is decided by {@link compareStat} on numbers from `read`.
  */
 function statRange(
   repo: OpenRepository,
   start: number,
   end: number,
+  raw: ((entry: number) => Float64Array | undefined | null) | undefined,
   read: (entry: number) => LstatNumbers | undefined,
   leftovers: StatPassLeftovers,
   counters: CheckCounters | undefined,
@@ -353,6 +358,7 @@ function statRange(
   const { modes, view, entryOffsets } = index;
   const { fileMode, trustCtime, minimalStat } = repo.settings;
   const { seconds: indexSeconds, nanoseconds: indexNanoseconds } = index.mtime;
+  const inline = raw !== undefined && fileMode && !minimalStat;
   for (let i = start; i < end; i++) {
     if (index.isUnmergedOrNotCompared(i)) continue;
     const mode = modes[i] as number;
@@ -361,31 +367,36 @@ function statRange(
       continue;
     }
     if (counters) counters.lstat += 1;
-    const stats = read(i);
-    // The common case inline (a regular file whose stat data matches and is not racily
-    // clean), with the same outcome as compareStat; anything else goes through compareStat.
-    if (stats !== undefined && fileMode && !minimalStat && (mode & MODE_TYPE_MASK) === MODE_FILE) {
-      const offset = entryOffsets[i] as number;
-      const diskMode = stats.mode;
-      const seconds = view.getUint32(offset + EntryField.mtimeSeconds);
-      const nanoseconds = view.getUint32(offset + EntryField.mtimeNanoseconds);
-      if (
-        (diskMode & MODE_TYPE_MASK) === MODE_FILE &&
-        (diskMode & 0o100 ? MODE_EXECUTABLE : MODE_REGULAR) === mode &&
-        stats.mtimeMs === seconds * 1000 + nanoseconds / 1e6 &&
-        (!trustCtime ||
-          stats.ctimeMs ===
-            view.getUint32(offset + EntryField.ctimeSeconds) * 1000 +
-              view.getUint32(offset + EntryField.ctimeNanoseconds) / 1e6) &&
-        stats.ino % TWO_TO_32 === view.getUint32(offset + EntryField.ino) &&
-        stats.uid === view.getUint32(offset + EntryField.uid) &&
-        stats.gid === view.getUint32(offset + EntryField.gid) &&
-        stats.size % TWO_TO_32 === view.getUint32(offset + EntryField.size) &&
-        (seconds < indexSeconds || (seconds === indexSeconds && nanoseconds < indexNanoseconds))
-      ) {
-        continue;
+    if (inline && (mode & MODE_TYPE_MASK) === MODE_FILE) {
+      const fields = raw(i);
+      if (fields) {
+        const offset = entryOffsets[i] as number;
+        const diskMode = fields[LstatField.mode] as number;
+        const seconds = view.getUint32(offset + EntryField.mtimeSeconds);
+        const nanoseconds = view.getUint32(offset + EntryField.mtimeNanoseconds);
+        if (
+          (diskMode & MODE_TYPE_MASK) === MODE_FILE &&
+          (diskMode & 0o100 ? MODE_EXECUTABLE : MODE_REGULAR) === mode &&
+          fields[LstatField.mtimeSeconds] === seconds &&
+          fields[LstatField.mtimeNanoseconds] === nanoseconds &&
+          (!trustCtime ||
+            (fields[LstatField.ctimeSeconds] === view.getUint32(offset + EntryField.ctimeSeconds) &&
+              fields[LstatField.ctimeNanoseconds] ===
+                view.getUint32(offset + EntryField.ctimeNanoseconds))) &&
+          (fields[LstatField.ino] as number) % TWO_TO_32 ===
+            view.getUint32(offset + EntryField.ino) &&
+          fields[LstatField.uid] === view.getUint32(offset + EntryField.uid) &&
+          fields[LstatField.gid] === view.getUint32(offset + EntryField.gid) &&
+          (fields[LstatField.size] as number) % TWO_TO_32 ===
+            view.getUint32(offset + EntryField.size) &&
+          (seconds < indexSeconds || (seconds === indexSeconds && nanoseconds < indexNanoseconds))
+        ) {
+          continue;
+        }
       }
     }
+    // Anything not accepted above, read (again) as numbers: rare, so the second lstat is cheap.
+    const stats = read(i);
     const verdict = compareStat(repo, i, stats);
     if (verdict === 'changed') return `${stats ? 'modified' : 'deleted'}: ${index.path(i)}`;
     if (verdict === 'hash') leftovers.toHash.push(i);
@@ -407,6 +418,9 @@ async function compareIndexWithWorktree(
   // Stats per file: see fast-lstat.ts).
   const fromBytes = relativeLstat(prefix, options.lstat);
   const read = (i: number) => fromBytes(bytes, starts[i] as number, ends[i] as number);
+  // A reader a test injects is used for every entry.
+  const rawBytes = options.lstat ? undefined : rawPrefixedLstatReader(prefix);
+  const raw = rawBytes && ((i: number) => rawBytes(bytes, starts[i] as number, ends[i] as number));
   // Synchronous lstat: measured here it is 3x faster than fs.promises for the tens of thousands
   // of tiny calls a status needs; a turn of the event loop every STAT_BATCH entries keeps it
   // responsive.
@@ -414,7 +428,7 @@ async function compareIndexWithWorktree(
     if (start > 0) await new Promise<void>((done) => setImmediate(done));
     throwIfAborted(options.signal, 'Comparing the worktree with the index');
     const end = Math.min(start + STAT_BATCH, count);
-    const change = statRange(repo, start, end, read, leftovers, options.counters);
+    const change = statRange(repo, start, end, raw, read, leftovers, options.counters);
     if (change) return change;
   }
   const { toHash, submodules } = leftovers;
