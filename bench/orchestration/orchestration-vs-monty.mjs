@@ -18,7 +18,7 @@ const distArgument = process.argv.find((a) => a.startsWith('--dist='))?.slice('-
 const distUrl = distArgument
   ? new URL(`file://${distArgument}`)
   : new URL('../../packages/sandbox-orchestration/dist/index.js', import.meta.url);
-const { orchestrator, orchestrateLocal } = await import(distUrl.href);
+const { orchestrator, orchestrateLocal, validateOrchestratorSource } = await import(distUrl.href);
 const { z } = require('zod');
 const monty = await import(require.resolve('@pydantic/monty'));
 const montyVersion = JSON.parse(
@@ -208,3 +208,32 @@ console.log(
 );
 fanOutPooled.dispose();
 pooled.dispose();
+
+// 4. Validation of large sources against a plain acorn parse of the same source (the parse the
+// validator does first, with the same options): the ratio must not grow with the size.
+const { parse } = require('acorn');
+console.log('\n4. validating a source of N async functions, against parsing it with acorn');
+for (const functions of [250, 1000, 4000]) {
+  const body = Array.from(
+    { length: functions },
+    (_, i) => `const f${i} = async (v) => {\n  const w = await add(v, ${i})\n  return w\n}`,
+  );
+  const source = `${body.join('\n')}\nawait f0(xs[0])`;
+  const options = {
+    ecmaVersion: 2024,
+    sourceType: 'module',
+    allowReturnOutsideFunction: true,
+    allowAwaitOutsideFunction: true,
+    locations: true,
+  };
+  const context = { name: 'bench.validate', inputs: ['xs'], tasks: ['add'] };
+  const iterations = Math.max(3, Math.round((40_000 / functions) * scale));
+  const [parsed, validated] = await interleaved(
+    [() => parse(source, options), () => validateOrchestratorSource(source, context)],
+    iterations,
+    2,
+  );
+  row(`acorn parse, ${functions} functions (anchor)`, parsed);
+  row(`validateOrchestratorSource, ${functions} functions`, validated);
+  console.log(`  validate / parse: p50 ${ratio(validated.p50, parsed.p50)}`);
+}

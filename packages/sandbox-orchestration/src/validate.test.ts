@@ -1,7 +1,8 @@
+import { getLineInfo } from 'acorn';
 import { describe, expect, it } from 'vitest';
 import { OrchestratorValidationError } from './errors';
 import { ALLOWED_GLOBALS, ORCHESTRATOR_SYNTAX_GUIDE } from './syntax-guide';
-import { validateOrchestratorSource } from './validate';
+import { lineLocator, validateOrchestratorSource } from './validate';
 
 const context = { name: 'flow', inputs: ['x', 'xs'], tasks: ['add'] };
 
@@ -160,5 +161,19 @@ describe('validateOrchestratorSource', () => {
     expect(validateOrchestratorSource('add(1, 2)', context).synchronous).toBe(false);
     expect(validateOrchestratorSource('Promise.resolve(1)', context).synchronous).toBe(false);
     expect(validateOrchestratorSource('(async () => 1)()', context).synchronous).toBe(false);
+  });
+});
+
+describe('lineLocator', () => {
+  it('gives what acorn gives for every offset, whatever ends the lines', () => {
+    const source = 'a\r\nbc\rd\n\ne\u2028f\u2029\r\n\r\rg é\n';
+    const locate = lineLocator(source);
+    for (let offset = 0; offset <= source.length; offset++) {
+      // Inside a \r\n pair acorn's answer is not a position (a column of -1); no insertion goes there.
+      if (source[offset - 1] === '\r' && source[offset] === '\n') continue;
+      const { line, column } = getLineInfo(source, offset);
+      expect(locate(offset), `offset ${offset}`).toEqual({ line, column });
+    }
+    expect(lineLocator('')(0)).toEqual({ line: 1, column: 0 });
   });
 });

@@ -1,4 +1,4 @@
-import { getLineInfo, type Node, parse } from 'acorn';
+import { type Node, parse } from 'acorn';
 import { OrchestratorValidationError, type SourceDiagnostic } from './errors';
 import { FATAL_HOOK, RESERVED_PREFIX } from './guest-prelude';
 import { ALLOWED_GLOBALS } from './syntax-guide';
@@ -166,7 +166,8 @@ export function validateOrchestratorSource(
     // Promise machinery turns a throw inside a function it calls into a rejection nobody may
     // look at. Every function reports the limit errors passing through it, so a limit ends the
     // run at once whatever the code does with promises. One-line insertions keep line numbers.
-    for (const fn of walker.functions) instrument(fn, source, arrowEnds, insertions);
+    const locate = lineLocator(source);
+    for (const fn of walker.functions) instrument(fn, locate, arrowEnds, insertions);
   }
   insertions.sort((a, b) => a.offset - b.offset || a.order - b.order);
   let finalSource = '';
@@ -249,10 +250,40 @@ function defaultValues(patterns: readonly (AnyNode | null)[]): AnyNode[] {
   return found;
 }
 
+/** A source position: `line` 1-based, `column` 0-based (in UTF-16 code units), as acorn gives. */
+interface LineColumn {
+  line: number;
+  column: number;
+}
+
+/**
+ * The line and column of any offset in `source`, as acorn's `getLineInfo` gives them (`\r\n`,
+ * `\r`, `\n`, U+2028 and U+2029 end a line), from one scan of the source: `getLineInfo` scans
+ * from the start on every call, which made validating many functions quadratic.
+ */
+export function lineLocator(source: string): (offset: number) => LineColumn {
+  const starts = [0];
+  const lineBreaks = /\r\n?|[\n\u2028\u2029]/g;
+  for (let found = lineBreaks.exec(source); found; found = lineBreaks.exec(source)) {
+    starts.push(found.index + found[0].length);
+  }
+  return (offset) => {
+    // The last line that starts at or before `offset`.
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((starts[middle] as number) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: offset - (starts[low] as number) };
+  };
+}
+
 /** Wraps a function's body in a try/catch that reports limit errors and rethrows. */
 function instrument(
   fn: AnyNode,
-  source: string,
+  locate: (offset: number) => LineColumn,
   arrowEnds: readonly number[],
   insertions: Insertion[],
 ): void {
@@ -260,7 +291,7 @@ function instrument(
   const at = (offset: number, text: string, opening?: number): void => {
     // A closing text at its own opening's offset (an empty body) goes after that opening.
     const order = opening === undefined ? 0 : opening === offset ? 1 : -opening;
-    insertions.push({ offset, text, order, ...getLineInfo(source, offset) });
+    insertions.push({ offset, text, order, ...locate(offset) });
   };
   // An async function turns a throw while binding its parameters into a rejection too: default
   // values run in an instrumented arrow (no await, yield, this or arguments can occur there).
