@@ -5,10 +5,11 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } fr
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 
-// The status fast path needs exactly one object, HEAD's commit, to learn its tree. Reading it
-// here (a loose file, or one non-delta entry of a pack found through the pack index) keeps
-// isomorphic-git, its module load and its full parse of every pack index off that path;
-// isomorphic-git is loaded only when trees or history must be read.
+// The objects a status check needs (HEAD's commit, and HEAD's trees along a staged change) are read
+// here: a loose file, or a pack entry found through the pack index, deltas applied. That keeps
+// isomorphic-git, its module load and its parse of whole packs off those paths; anything this reader
+// does not handle (an alternate object store, a version 1 pack index, a damaged entry) is left to
+// isomorphic-git by returning undefined.
 
 /** Git's blob id of `content`. */
 export function blobId(content: Buffer | string): string {
@@ -86,54 +87,204 @@ function findInPackIndex(index: PackIndex, oid: Buffer): number | undefined {
   return undefined;
 }
 
-const OBJECT_COMMIT = 1;
+/** A git object's type and content (without the "<type> <size>\0" header). */
+export interface GitObject {
+  readonly type: 'commit' | 'tree' | 'blob' | 'tag';
+  readonly content: Buffer;
+}
 
-async function readPackedCommit(pack: string, offset: number): Promise<Buffer | undefined> {
-  const descriptor = openSync(pack, 'r');
+/** Pack entry types 1 to 4; 6 and 7 are deltas against another object. */
+const PACKED_TYPES = [undefined, 'commit', 'tree', 'blob', 'tag'] as const;
+const OFS_DELTA = 6;
+const REF_DELTA = 7;
+/** Longer delta chains than git writes (50 by default) are left to isomorphic-git. */
+const MAX_DELTA_DEPTH = 100;
+
+/** Reads `length` bytes of `pack` at `position` (fewer at the end of the file). */
+function readAt(descriptor: number, position: number, length: number): Buffer {
+  const chunk = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const read = readSync(descriptor, chunk, filled, length - filled, position + filled);
+    if (read === 0) break;
+    filled += read;
+  }
+  return chunk.subarray(0, filled);
+}
+
+/**
+ * The entry of `pack` at `offset`, deltas resolved: its type and content, or undefined when the
+ * entry cannot be read here.
+ */
+async function readPackedObject(
+  commondir: string,
+  descriptor: number,
+  offset: number,
+  depth: number,
+): Promise<GitObject | undefined> {
+  if (depth > MAX_DELTA_DEPTH) return undefined;
+  // Header: type and size (little-endian base-128), then for deltas where the base is.
+  const header = readAt(descriptor, offset, 32);
+  let byte = header[0] as number;
+  const type = (byte >> 4) & 7;
+  let size = byte & 15;
+  let position = 1;
+  for (let shift = 4; byte & 0x80; shift += 7) {
+    if (position >= header.length) return undefined;
+    byte = header[position++] as number;
+    size += (byte & 0x7f) * 2 ** shift;
+  }
+  let base: GitObject | undefined;
+  if (type === OFS_DELTA) {
+    // The base's distance back, in git's own variant of base-128 (each continuation adds one).
+    byte = header[position++] as number;
+    let distance = byte & 0x7f;
+    while (byte & 0x80) {
+      if (position >= header.length) return undefined;
+      byte = header[position++] as number;
+      distance = (distance + 1) * 128 + (byte & 0x7f);
+    }
+    base = await readPackedObject(commondir, descriptor, offset - distance, depth + 1);
+  } else if (type === REF_DELTA) {
+    base = await readObjectAt(
+      commondir,
+      header.toString('hex', position, position + 20),
+      depth + 1,
+    );
+    position += 20;
+  } else if (PACKED_TYPES[type] === undefined) {
+    return undefined;
+  }
+  // Deflate adds at most 5 bytes per 16 KiB block and a few bytes of framing: this many bytes hold
+  // the whole compressed entry, and inflate stops at its end.
+  const compressed = readAt(descriptor, offset + position, size + Math.ceil(size / 1000) + 64);
+  const data = inflateSync(compressed);
+  if (data.length !== size) return undefined;
+  if (type !== OFS_DELTA && type !== REF_DELTA) {
+    return { type: PACKED_TYPES[type] as GitObject['type'], content: data };
+  }
+  if (!base) return undefined;
+  const content = applyDelta(base.content, data);
+  return content && { type: base.type, content };
+}
+
+/**
+ * `base` with git's delta `delta` applied (`patch-delta.c`): two sizes, then instructions that
+ * copy a range of the base or insert literal bytes. Undefined when the delta does not fit the base.
+ */
+export function applyDelta(base: Buffer, delta: Buffer): Buffer | undefined {
+  let position = 0;
+  const varint = (): number => {
+    let value = 0;
+    let byte: number;
+    let shift = 0;
+    do {
+      byte = delta[position++] as number;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80 && position < delta.length);
+    return value;
+  };
+  if (varint() !== base.length) return undefined;
+  const target = Buffer.allocUnsafe(varint());
+  let written = 0;
+  while (position < delta.length) {
+    const instruction = delta[position++] as number;
+    if (instruction & 0x80) {
+      // Copy: which of 4 offset bytes and 3 size bytes follow is in the low 7 bits.
+      let from = 0;
+      let length = 0;
+      for (let bit = 0; bit < 4; bit++) {
+        if (instruction & (1 << bit)) from += (delta[position++] as number) * 2 ** (8 * bit);
+      }
+      for (let bit = 0; bit < 3; bit++) {
+        if (instruction & (16 << bit)) length += (delta[position++] as number) * 2 ** (8 * bit);
+      }
+      if (length === 0) length = 0x10000;
+      if (from + length > base.length || written + length > target.length) return undefined;
+      base.copy(target, written, from, from + length);
+      written += length;
+    } else if (instruction !== 0) {
+      // Insert the next `instruction` bytes.
+      if (position + instruction > delta.length || written + instruction > target.length) {
+        return undefined;
+      }
+      delta.copy(target, written, position, position + instruction);
+      written += instruction;
+      position += instruction;
+    } else {
+      return undefined;
+    }
+  }
+  return written === target.length ? target : undefined;
+}
+
+async function readObjectAt(
+  commondir: string,
+  oid: string,
+  depth: number,
+): Promise<GitObject | undefined> {
+  let loose: Buffer | undefined;
   try {
-    // A commit is small; 64 KiB holds the entry header and its compressed body in practice.
-    const chunk = Buffer.alloc(65_536);
-    const bytesRead = readSync(descriptor, chunk, 0, chunk.length, offset);
-    let byte = chunk[0] as number;
-    const type = (byte >> 4) & 7;
-    let position = 1;
-    while (byte & 0x80 && position < bytesRead) byte = chunk[position++] as number;
-    // Deltified commits (rare) are left to isomorphic-git.
-    if (type !== OBJECT_COMMIT) return undefined;
-    return inflateSync(chunk.subarray(position, bytesRead));
+    loose = readFileSync(join(commondir, 'objects', oid.slice(0, 2), oid.slice(2)));
+  } catch {
+    loose = undefined;
+  }
+  if (loose) {
+    const data = inflateSync(loose);
+    const nul = data.indexOf(0);
+    const [type, size] = data.toString('latin1', 0, nul).split(' ');
+    const content = data.subarray(nul + 1);
+    if (!PACKED_TYPES.includes(type as GitObject['type']) || Number(size) !== content.length) {
+      return undefined;
+    }
+    return { type: type as GitObject['type'], content };
+  }
+  const wanted = Buffer.from(oid, 'hex');
+  for (const index of await loadPackIndexes(commondir)) {
+    const offset = findInPackIndex(index, wanted);
+    if (offset === undefined) continue;
+    const descriptor = openSync(index.pack, 'r');
+    try {
+      return await readPackedObject(commondir, descriptor, offset, depth);
+    } finally {
+      closeSync(descriptor);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Object `oid` from the repository's object store (loose, or packed with deltas), checked against
+ * its id; undefined when it is not found here or anything about it is off (an alternate store, a
+ * version 1 pack index, damage), so that the caller can ask isomorphic-git. Never throws.
+ */
+export async function readObjectFast(
+  commondir: string,
+  oid: string,
+): Promise<GitObject | undefined> {
+  try {
+    const object = await readObjectAt(commondir, oid, 0);
+    if (!object) return undefined;
+    const id = createHash('sha1')
+      .update(`${object.type} ${object.content.length}\0`)
+      .update(object.content)
+      .digest('hex');
+    return id === oid ? object : undefined;
   } catch {
     return undefined;
-  } finally {
-    closeSync(descriptor);
   }
 }
 
 /**
  * The tree id of a commit, read from the object store without isomorphic-git, or undefined when
- * the object is somewhere this reader does not look (a deltified entry, an alternate store, a
- * version 1 pack index): the caller then asks isomorphic-git.
+ * {@link readObjectFast} cannot read it: the caller then asks isomorphic-git.
  */
 export async function readCommitTreeFast(
   commondir: string,
   oid: string,
 ): Promise<string | undefined> {
-  let body: Buffer | undefined;
-  try {
-    body = inflateSync(readFileSync(join(commondir, 'objects', oid.slice(0, 2), oid.slice(2))));
-    const nul = body.indexOf(0);
-    if (!body.subarray(0, nul).toString('latin1').startsWith('commit ')) return undefined;
-    body = body.subarray(nul + 1);
-  } catch {
-    body = undefined;
-    const wanted = Buffer.from(oid, 'hex');
-    for (const index of await loadPackIndexes(commondir)) {
-      const offset = findInPackIndex(index, wanted);
-      if (offset !== undefined) {
-        body = await readPackedCommit(index.pack, offset);
-        break;
-      }
-    }
-  }
-  const match = body ? /^tree ([0-9a-f]{40})\n/.exec(body.toString('latin1', 0, 64)) : null;
-  return match?.[1];
+  const commit = await readObjectFast(commondir, oid);
+  if (commit?.type !== 'commit') return undefined;
+  return /^tree ([0-9a-f]{40})\n/.exec(commit.content.toString('latin1', 0, 64))?.[1];
 }

@@ -25,7 +25,7 @@ import {
   MODE_TREE,
   MODE_TYPE_MASK,
 } from './git-index';
-import { blobId, readCommitTreeFast } from './git-objects';
+import { blobId, readCommitTreeFast, readObjectFast } from './git-objects';
 import {
   compileIgnoreRules,
   type ExcludeRules,
@@ -136,6 +136,29 @@ interface TreeEntry {
 }
 const treeCache = new Map<string, Map<string, TreeEntry>>();
 
+/**
+ * The entries of a tree object's content ("<octal mode> <name>\0<20-byte id>" each), or undefined
+ * when it is malformed.
+ */
+function parseTree(content: Buffer): Map<string, TreeEntry> | undefined {
+  const entries = new Map<string, TreeEntry>();
+  let position = 0;
+  while (position < content.length) {
+    const space = content.indexOf(0x20, position);
+    const nul = content.indexOf(0, space + 1);
+    if (space < 0 || nul < 0 || nul + 21 > content.length) return undefined;
+    const mode = Number.parseInt(content.toString('latin1', position, space), 8);
+    const type = mode === MODE_TREE ? 'tree' : mode === MODE_GITLINK ? 'commit' : 'blob';
+    entries.set(content.toString('utf8', space + 1, nul), {
+      mode,
+      oid: content.toString('hex', nul + 1, nul + 21),
+      type,
+    });
+    position = nul + 21;
+  }
+  return entries;
+}
+
 async function readTreeEntries(
   commondir: string,
   oid: string,
@@ -144,15 +167,20 @@ async function readTreeEntries(
   const cached = treeCache.get(oid);
   if (cached) return cached;
   if (counters) counters.treesRead += 1;
-  const { readTree } = await loadIsomorphicGit();
-  const { tree } = await readTree({ fs, gitdir: commondir, oid, cache: objectCache });
-  const entries = new Map<string, TreeEntry>();
-  for (const entry of tree) {
-    entries.set(entry.path, {
-      mode: Number.parseInt(entry.mode, 8),
-      oid: entry.oid,
-      type: entry.type,
-    });
+  const object = await readObjectFast(commondir, oid);
+  let entries: Map<string, TreeEntry> | undefined;
+  if (object?.type === 'tree') entries = parseTree(object.content);
+  if (!entries) {
+    const { readTree } = await loadIsomorphicGit();
+    const { tree } = await readTree({ fs, gitdir: commondir, oid, cache: objectCache });
+    entries = new Map();
+    for (const entry of tree) {
+      entries.set(entry.path, {
+        mode: Number.parseInt(entry.mode, 8),
+        oid: entry.oid,
+        type: entry.type,
+      });
+    }
   }
   if (treeCache.size > 20_000) treeCache.clear();
   treeCache.set(oid, entries);
