@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
+  counters,
   createRepo,
   git,
   gitSaysClean,
@@ -18,7 +19,6 @@ import {
   type LstatReader,
 } from './fast-lstat';
 import { measureGitStatus } from './git-status';
-import type { CheckCounters } from './worktree-status';
 
 afterAll(removeScratch);
 
@@ -272,10 +272,6 @@ describe('createPrefixedLstatReader', () => {
 });
 
 describe('GitStatus with and without the fast lstat path', () => {
-  function counters(): CheckCounters {
-    return { lstat: 0, hashed: 0, directoriesRead: 0, untrackedCacheDirectories: 0, treesRead: 0 };
-  }
-
   /**
    * Every reader gives git's verdict, the same first change and the same work (`undefined`: the
    * status's own choice, paths read as bytes straight from the index).

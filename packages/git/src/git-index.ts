@@ -98,6 +98,66 @@ const decodeUtf8: (data: Buffer, start: number, end: number) => string =
     ? (data, start, end) => (data as Utf8Slicing).utf8Slice(start, end)
     : (data, start, end) => data.toString('utf8', start, end);
 
+/** A directory of the index, as {@link GitIndex.trees} gives it. */
+export interface IndexTree {
+  /** The id of the tree object the directory would be written as. */
+  readonly oid: string;
+  /** How many entries of the index are under the directory (they sort together). */
+  readonly entries: number;
+}
+
+/** A node of the index's cache-tree extension (TREE). */
+interface CacheTreeNode {
+  /** Entries under this directory, or -1 when git has invalidated it. */
+  readonly entryCount: number;
+  /** The tree id, when valid. */
+  readonly oid: string | undefined;
+  readonly children: ReadonlyMap<string, CacheTreeNode>;
+}
+
+/**
+ * The cache-tree extension's nodes: each is its path component, NUL, "<entry count> <subtree
+ * count>\n", the tree id when the count is not -1, then its subtrees. Undefined when malformed.
+ */
+function parseCacheTree(data: Buffer): CacheTreeNode | undefined {
+  let position = 0;
+  const node = (): [string, CacheTreeNode] => {
+    const nul = data.indexOf(0, position);
+    const newline = nul < 0 ? -1 : data.indexOf(10, nul + 1);
+    if (newline < 0) throw new RangeError('truncated');
+    const name = data.toString('utf8', position, nul);
+    const match = /^(-1|\d+) (\d+)$/.exec(data.toString('latin1', nul + 1, newline));
+    if (!match) throw new RangeError('malformed');
+    const entryCount = Number(match[1]);
+    position = newline + 1;
+    let oid: string | undefined;
+    if (entryCount >= 0) {
+      if (position + 20 > data.length) throw new RangeError('truncated');
+      oid = data.toString('hex', position, position + 20);
+      position += 20;
+    }
+    const children = new Map<string, CacheTreeNode>();
+    for (let k = Number(match[2]); k > 0; k--) {
+      const [childName, child] = node();
+      children.set(childName, child);
+    }
+    return [name, { entryCount, oid, children }];
+  };
+  try {
+    return node()[1];
+  } catch {
+    // Malformed, or nested deeper than the stack: hashed from the entries instead.
+    return undefined;
+  }
+}
+
+/** Whether a cache-tree node and every node under it are valid. */
+function isFullyValid(node: CacheTreeNode): boolean {
+  if (node.entryCount < 0) return false;
+  for (const child of node.children.values()) if (!isFullyValid(child)) return false;
+  return true;
+}
+
 /**
  * A parsed index file, kept compact: paths as bytes, per-entry offsets and modes in typed arrays,
  * and stat data left in the file's bytes (read through {@link GitIndex.view}), so that parsing
@@ -125,7 +185,8 @@ export class GitIndex {
   readonly untrackedCacheData: Buffer | undefined;
   #paths: readonly string[] | undefined;
   readonly #cacheTreeData: Buffer | undefined;
-  #treeOids: Map<string, string> | undefined;
+  #trees: Map<string, IndexTree> | undefined;
+  #treesHashed = 0;
 
   constructor(fields: GitIndexFields) {
     this.version = fields.version;
@@ -184,6 +245,11 @@ export class GitIndex {
     );
   }
 
+  /** Whether the index has a cache-tree extension (git writes one; some other tools do not). */
+  get hasCacheTree(): boolean {
+    return this.#cacheTreeData !== undefined;
+  }
+
   /** The tree id the whole index would be written as, when the cache tree knows it. */
   get cacheTreeRootOid(): string | undefined {
     const data = this.#cacheTreeData;
@@ -197,42 +263,81 @@ export class GitIndex {
   }
 
   /**
-   * The id of the tree object each directory of the index would be written as, keyed by
-   * directory prefix (`''` for the root, `'src/'`, `'src/lib/'`), computed by hashing tree objects
-   * built from the entries, as `git write-tree` would: it compares the index with HEAD without
-   * reading HEAD's trees when the index's own cache tree is missing or stale. Stage-0 entries
-   * only; computed once per parsed index.
+   * The trees of the index, keyed by directory prefix (`''` for the root, `'src/'`,
+   * `'src/lib/'`): the id of the tree object each directory would be written as (as `git
+   * write-tree` would write it) and how many entries it spans. It compares the index with HEAD
+   * without reading HEAD's trees. Directories the cache tree still vouches for are taken from it,
+   * as git does; the others are hashed from their entries. Stage-0 entries only; computed once
+   * per parsed index.
    */
-  treeOids(): ReadonlyMap<string, string> {
-    if (this.#treeOids) return this.#treeOids;
-    const oids = new Map<string, string>();
-    const { paths, modes } = this;
-    const { data, entryOffsets } = this;
+  trees(): ReadonlyMap<string, IndexTree> {
+    if (this.#trees) return this.#trees;
+    const trees = new Map<string, IndexTree>();
+    const { modes, data, entryOffsets, count } = this;
+    const cacheTree = this.#cacheTreeData && parseCacheTree(this.#cacheTreeData);
+    // Decoding one path at a time; a directory's first entry is asked for twice in a row.
+    let decoded = -1;
+    let decodedPath = '';
+    const pathAt = (i: number): string => {
+      if (i !== decoded) {
+        decoded = i;
+        decodedPath = this.path(i);
+      }
+      return decodedPath;
+    };
+    const startsWith = (i: number, prefix: string): boolean =>
+      i < count && pathAt(i).startsWith(prefix);
+    // Takes a whole directory from the cache tree when every node under it is valid and its entry
+    // count lands on the directory's last entry.
+    const fromCacheTree = (prefix: string, node: CacheTreeNode, start: number): boolean => {
+      const end = start + node.entryCount;
+      const fits =
+        isFullyValid(node) &&
+        end <= count &&
+        (prefix === ''
+          ? end === count
+          : node.entryCount > 0 &&
+            startsWith(start, prefix) &&
+            startsWith(end - 1, prefix) &&
+            !startsWith(end, prefix));
+      if (!fits) return false;
+      const add = (path: string, at: CacheTreeNode): void => {
+        trees.set(path, { oid: at.oid as string, entries: at.entryCount });
+        for (const [name, child] of at.children) add(`${path}${name}/`, child);
+      };
+      add(prefix, node);
+      return true;
+    };
     let i = 0;
-    const build = (prefix: string): Buffer => {
+    const build = (prefix: string, node: CacheTreeNode | undefined): Buffer => {
+      const start = i;
+      if (node && fromCacheTree(prefix, node, start)) {
+        i = start + node.entryCount;
+        return Buffer.from(node.oid as string, 'hex');
+      }
       // One tree object: "<mode> <name>\0<20-byte id>" per child, in index order (which is git's
       // tree order), written into a single buffer to keep allocations per tree, not per entry.
       const names: string[] = [];
       const modeTexts: string[] = [];
       const ids: (number | Buffer)[] = [];
-      while (i < paths.length && (paths[i] as string).startsWith(prefix)) {
+      while (startsWith(i, prefix)) {
         if (this.stage(i) !== 0) {
           i++;
           continue;
         }
-        const rest = (paths[i] as string).slice(prefix.length);
+        const rest = pathAt(i).slice(prefix.length);
         const slash = rest.indexOf('/');
         // A sparse-index directory entry ("dir/", mode 040000) is a tree already.
         if (slash < 0 || slash === rest.length - 1) {
           const name = slash < 0 ? rest : rest.slice(0, -1);
-          if (slash >= 0) oids.set(`${prefix}${rest}`, this.oid(i));
+          if (slash >= 0) trees.set(`${prefix}${rest}`, { oid: this.oid(i), entries: 1 });
           names.push(name);
           modeTexts.push(modeText(modes[i] as number));
           ids.push((entryOffsets[i] as number) + OID_OFFSET);
           i++;
         } else {
           const name = rest.slice(0, slash);
-          const id = build(`${prefix}${name}/`);
+          const id = build(`${prefix}${name}/`, node?.children.get(name));
           names.push(name);
           modeTexts.push(modeText(MODE_TREE));
           ids.push(id);
@@ -256,12 +361,18 @@ export class GitIndex {
         at += 20;
       }
       const oid = createHash('sha1').update(object).digest();
-      oids.set(prefix, oid.toString('hex'));
+      this.#treesHashed += 1;
+      trees.set(prefix, { oid: oid.toString('hex'), entries: i - start });
       return oid;
     };
-    build('');
-    this.#treeOids = oids;
-    return oids;
+    build('', cacheTree);
+    this.#trees = trees;
+    return trees;
+  }
+
+  /** How many tree objects {@link GitIndex.trees} hashed from entries (0 before it is called). */
+  get treesHashed(): number {
+    return this.#treesHashed;
   }
 
   /** The object id of entry `i`. */

@@ -14,6 +14,7 @@ import {
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  counters,
   createRepo,
   git,
   gitSaysClean,
@@ -23,15 +24,10 @@ import {
 } from './__fixtures__/git-repository';
 import { GitError } from './errors';
 import { GitStatus, measureGitStatus } from './git-status';
-import type { CheckCounters } from './worktree-status';
 
 afterAll(removeScratch);
 
 const REMOTE = 'https://github.com/acme/etl.git';
-
-function counters(): CheckCounters {
-  return { lstat: 0, hashed: 0, directoriesRead: 0, untrackedCacheDirectories: 0, treesRead: 0 };
-}
 
 /** The git directory of a new, empty repository elsewhere. */
 function otherRepo(): string {
@@ -392,6 +388,8 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     const status = await measureGitStatus(dir, work);
     expect(status.isTreeClean).toBe(true);
     expect(work.treesRead).toBe(0);
+    // The root, d and d/e are hashed from the entries; the cache tree still vouches for f.
+    expect(work.treesHashed).toBe(3);
     expect(gitSaysClean(dir)).toBe(true);
   });
 
@@ -402,8 +400,15 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     const work = counters();
     expect((await measureGitStatus(dir, work)).isTreeClean).toBe(true);
     expect(work.treesRead).toBe(0);
+    // No cache tree at all: the root and d are hashed.
+    expect(work.treesHashed).toBe(2);
     write(dir, 'd/b.txt', 'iso b, edited\n');
     await expectCleanLikeGit(dir, false);
+    // Without a cache tree the worktree is checked first: its first difference ends the check
+    // before any tree is hashed.
+    const dirty = counters();
+    expect((await measureGitStatus(dir, dirty)).firstChange).toBe('modified: d/b.txt');
+    expect(dirty.treesHashed).toBe(0);
   });
 
   it('a staged change is named by reading HEAD trees only along the differing path', async () => {
@@ -415,8 +420,40 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect(status.firstChange).toBe('modified: d/e/b.txt');
     // The root, d and d/e; f is equal and skipped.
     expect(work.treesRead).toBe(3);
+    expect(work.treesHashed).toBe(3);
     expect(gitSaysClean(dir)).toBe(false);
   });
+
+  it('a staged file that sorts just before a directory equal to HEAD is named', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n', 'a/b.txt': 'b\n', 'a/c.txt': 'c\n', 'z.txt': 'z\n' });
+    // "a.txt2" sorts between "a.txt" and "a/" (a dot before a slash).
+    write(dir, 'a.txt2', 'new\n');
+    git(dir, 'add', 'a.txt2');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('added: a.txt2');
+  });
+
+  it.each([1, 3])(
+    'a cache-tree count that does not match the entries (%i for 2) is not trusted',
+    async (claimed) => {
+      const dir = createRepo({ 'd/a.txt': 'a\n', 'd/b.txt': 'b\n', 'e/c.txt': 'c\n' });
+      write(dir, 'e/c.txt', 'changed\n');
+      git(dir, 'add', 'e/c.txt');
+      // The cache tree still vouches for d (2 entries); make it claim another count, checksum
+      // recomputed.
+      const file = join(dir, '.git/index');
+      const bytes = readFileSync(file);
+      const at = bytes.indexOf('d\u00002 0\n', bytes.indexOf('TREE'), 'latin1');
+      expect(at).toBeGreaterThan(0);
+      bytes.write(`d\u0000${claimed} 0\n`, at, 'latin1');
+      const body = bytes.subarray(0, bytes.length - 20);
+      writeFileSync(file, Buffer.concat([body, createHash('sha1').update(body).digest()]));
+      const work = counters();
+      const status = await measureGitStatus(dir, work);
+      expect(status.firstChange).toBe('modified: e/c.txt');
+      // The root, d (its count did not fit) and e.
+      expect(work.treesHashed).toBe(3);
+    },
+  );
 
   it('a staged new file and a staged deletion make it dirty', async () => {
     const dir = createRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' });

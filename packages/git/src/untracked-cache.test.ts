@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync }
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  counters,
   createRepo,
   git,
   gitSaysClean,
@@ -50,10 +51,6 @@ function cachedRepo(
   dateDirectories(dir, directoryAge);
   git(dir, 'status', '--porcelain');
   return dir;
-}
-
-function counters(): CheckCounters {
-  return { lstat: 0, hashed: 0, directoriesRead: 0, untrackedCacheDirectories: 0, treesRead: 0 };
 }
 
 /** Our verdict with work counters, checked against git's (which runs after ours). */

@@ -77,6 +77,8 @@ export interface CheckCounters {
   /** Directories git's untracked cache answered for (counted only when it answered). */
   untrackedCacheDirectories: number;
   treesRead: number;
+  /** Tree objects hashed from index entries (directories the cache tree did not vouch for). */
+  treesHashed: number;
 }
 
 /** Options of the whole-tree check. */
@@ -279,11 +281,15 @@ export async function findFirstChange(
   repo: OpenRepository,
   options: TreeCheckOptions = {},
 ): Promise<FirstChange> {
-  return (
-    (await compareHeadWithIndex(repo, options)) ??
+  const head = () => compareHeadWithIndex(repo, options);
+  const worktree = async () =>
     (await compareIndexWithWorktree(repo, options)) ??
-    (repo.settings.showUntracked ? await findUntracked(repo, options) : undefined)
-  );
+    (repo.settings.showUntracked ? await findUntracked(repo, options) : undefined);
+  // The cheaper question first. With a cache tree, HEAD is compared with the index by hashing at
+  // most the directories it no longer vouches for; without one (a tool rewrote the index), every
+  // tree is hashed, and the worktree check, which stops at its first difference, goes first.
+  if (repo.index.hasCacheTree) return (await head()) ?? (await worktree());
+  return (await worktree()) ?? (await head());
 }
 
 async function compareHeadWithIndex(
@@ -300,12 +306,15 @@ async function compareHeadWithIndex(
   // HEAD's tree, nothing is staged, without reading a single object.
   if (index.cacheTreeRootOid === headTree) return undefined;
   // Missing or stale (a file was re-added, a tool rewrote the index): compute the trees from the
-  // entries, as `git write-tree` would, and read HEAD's trees only along paths that differ.
-  const treeOids = index.treeOids();
-  if (treeOids.get('') === headTree) return undefined;
+  // entries, as `git write-tree` would (taking the directories the cache tree still vouches for),
+  // and read HEAD's trees only along paths that differ.
+  const trees = index.trees();
+  if (options.counters) options.counters.treesHashed += index.treesHashed;
+  if (trees.get('')?.oid === headTree) return undefined;
 
-  const paths = index.paths;
   let position = 0;
+  const pathAt = (at: number): string | undefined =>
+    at < index.count ? index.path(at) : undefined;
   const walk = async (treeOid: string, prefix: string): Promise<FirstChange> => {
     throwIfAborted(options.signal, 'Comparing HEAD with the index');
     const tree = await readTreeEntries(repo.layout.commondir, treeOid, options.counters);
@@ -320,21 +329,35 @@ async function compareHeadWithIndex(
       const path = prefix + name;
       if (item.type === 'tree') {
         const directoryPrefix = `${path}/`;
-        if (treeOids.get(directoryPrefix) === item.oid) {
-          while (
-            position < paths.length &&
-            (paths[position] as string).startsWith(directoryPrefix)
+        const directory = trees.get(directoryPrefix);
+        if (!directory) return `deleted: ${directoryPrefix}`;
+        if (directory.oid === item.oid) {
+          // Every entry under the directory matches HEAD's; anything before them is not in HEAD.
+          const first = pathAt(position);
+          if (
+            first !== undefined &&
+            !first.startsWith(directoryPrefix) &&
+            first < directoryPrefix
           ) {
-            position++;
+            return `added: ${first}`;
+          }
+          // Skipped by count when the count lands on the directory's last entry, else one by one.
+          const end = position + directory.entries;
+          if (
+            pathAt(end - 1)?.startsWith(directoryPrefix) &&
+            !pathAt(end)?.startsWith(directoryPrefix)
+          ) {
+            position = end;
+          } else {
+            while (pathAt(position)?.startsWith(directoryPrefix)) position++;
           }
           continue;
         }
-        if (!treeOids.has(directoryPrefix)) return `deleted: ${directoryPrefix}`;
         const change = await walk(item.oid, directoryPrefix);
         if (change) return change;
         continue;
       }
-      const indexPath = paths[position];
+      const indexPath = pathAt(position);
       if (indexPath !== path) {
         return indexPath !== undefined && indexPath < path
           ? `added: ${indexPath}`
@@ -346,7 +369,7 @@ async function compareHeadWithIndex(
       position++;
     }
     // Index entries left under this prefix are not in HEAD.
-    const extra = paths[position];
+    const extra = pathAt(position);
     if (extra?.startsWith(prefix)) return `added: ${extra}`;
     return undefined;
   };

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { CheckCounters } from '../worktree-status';
 
 // Isolate both git and the library from the developer's own git configuration.
 const home = realpathSync(mkdtempSync(join(tmpdir(), 'flyte-git-home-')));
@@ -60,4 +61,16 @@ export function createRepo(files: Record<string, string> = {}, remote?: string):
 /** Whether `git status --porcelain` prints nothing (the oracle for isTreeClean). */
 export function gitSaysClean(dir: string): boolean {
   return git(dir, 'status', '--porcelain') === '';
+}
+
+/** Work counters at zero, for `measureGitStatus` and the checks that take them. */
+export function counters(): CheckCounters {
+  return {
+    lstat: 0,
+    hashed: 0,
+    directoriesRead: 0,
+    untrackedCacheDirectories: 0,
+    treesRead: 0,
+    treesHashed: 0,
+  };
 }
