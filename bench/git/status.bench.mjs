@@ -1,7 +1,7 @@
 // Benchmark of @flyte/git's GitStatus.fromRepo against the anchor (flyte-sdk's GitStatus, which
 // spawns four git processes) and against isomorphic-git's statusMatrix, on a generated repository
-// of 20,000 tracked files (clean; with one modified file; set up with feature.manyFiles) and on
-// this clone. Not a test: run after `pnpm --filter @flyte/git build` with
+// of 20,000 tracked files (clean; with one modified file; with that change staged; set up with
+// feature.manyFiles) and on this clone. Not a test: run after `pnpm --filter @flyte/git build` with
 // `node bench/git/status.bench.mjs [--rounds N]`.
 // Every figure is a median over rounds run interleaved in this process, so ratios compare runs
 // made under the same machine load.
@@ -151,13 +151,23 @@ try {
   await scenario(`generated repository, ${FILES} files, one modified`, generated, {
     matrixRounds: 3,
   });
+  // The same change, staged: git add leaves the cache tree valid except on the change's path
+  // (read-tree first restores the cache tree statusMatrix dropped; git status refreshes the stat
+  // data read-tree left empty). statusMatrix is not run: it would rewrite the index.
+  const inGenerated = { cwd: generated };
+  execFileSync('git', ['read-tree', 'HEAD'], inGenerated);
+  execFileSync('git', ['add', join('pkg100', 'sub0', 'file0.ts')], inGenerated);
+  execFileSync('git', ['status', '--porcelain'], inGenerated);
+  await scenario(`generated repository, ${FILES} files, one staged change`, generated, {
+    matrixRounds: 0,
+  });
   // The same files in a repository set up as git recommends for a large one: feature.manyFiles
   // (index version 4 and git's untracked cache). read-tree restores the cache tree that
   // statusMatrix dropped. The directories are left a second older than the index, as in a
   // developer's repository: GitStatus trusts the cache only for directories last changed before
   // the index's second. git status refreshes the stat data and writes the cache. statusMatrix is
   // not run: it would rewrite the index without either.
-  const inGenerated = { cwd: generated };
+  execFileSync('git', ['reset', '-q'], inGenerated);
   execFileSync('git', ['checkout', '--', join('pkg100', 'sub0', 'file0.ts')], inGenerated);
   execFileSync('git', ['config', 'feature.manyFiles', 'true'], inGenerated);
   execFileSync('git', ['read-tree', 'HEAD'], inGenerated);

@@ -183,7 +183,6 @@ export class GitIndex {
   readonly mtime: { readonly seconds: number; readonly nanoseconds: number };
   /** The untracked-cache extension's bytes (UNTR), when git wrote one. */
   readonly untrackedCacheData: Buffer | undefined;
-  #paths: readonly string[] | undefined;
   readonly #cacheTreeData: Buffer | undefined;
   #trees: Map<string, IndexTree> | undefined;
   #treesHashed = 0;
@@ -207,19 +206,6 @@ export class GitIndex {
   path(i: number): string {
     const { bytes, starts, ends } = this.pathBytes;
     return decodeUtf8(bytes, starts[i] as number, ends[i] as number);
-  }
-
-  /**
-   * Every entry's path, in index order (sorted by path, then stage): decoded on first use and
-   * kept, for the walks that compare whole trees. A single path is {@link GitIndex.path}.
-   */
-  get paths(): readonly string[] {
-    if (!this.#paths) {
-      const paths: string[] = new Array(this.count);
-      for (let i = 0; i < this.count; i++) paths[i] = this.path(i);
-      this.#paths = paths;
-    }
-    return this.#paths;
   }
 
   /** Stat field `field` (an {@link EntryField} offset) of entry `i`. */
