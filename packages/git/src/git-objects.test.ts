@@ -1,26 +1,29 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRepo, git, removeScratch, write } from './__fixtures__/git-repository';
+import { createRepo, git, removeScratch, scratchDir, write } from './__fixtures__/git-repository';
 import { applyDelta, readCommitTreeFast, readObjectFast } from './git-objects';
 
 afterAll(removeScratch);
 
-/** Every object git has in `dir`, with its type. */
-function allObjects(dir: string): { oid: string; type: string }[] {
-  return git(dir, 'cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)')
-    .split('\n')
-    .map((line) => {
-      const [oid = '', type = ''] = line.split(' ');
-      return { oid, type };
-    });
-}
-
-/** What git says object `oid` holds, byte for byte. */
-function gitContent(dir: string, type: string, oid: string): Buffer {
-  return execFileSync('git', ['cat-file', type, oid], { cwd: dir, maxBuffer: 1 << 26 });
+/** Every object git has in `dir`: its type and content, byte for byte, from one git process. */
+function allObjects(dir: string): { oid: string; type: string; content: Buffer }[] {
+  const output = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], {
+    cwd: dir,
+    maxBuffer: 1 << 26,
+  });
+  const objects: { oid: string; type: string; content: Buffer }[] = [];
+  // "<oid> <type> <size>\n<content>\n" for each.
+  for (let at = 0; at < output.length; ) {
+    const newline = output.indexOf(10, at);
+    const [oid = '', type = '', size = ''] = output.toString('latin1', at, newline).split(' ');
+    const start = newline + 1;
+    objects.push({ oid, type, content: output.subarray(start, start + Number(size)) });
+    at = start + Number(size) + 1;
+  }
+  return objects;
 }
 
 /** How many entries of each pack entry type (1-4 whole, 6 offset delta, 7 ref delta) `dir` holds. */
@@ -41,8 +44,20 @@ function packEntryTypes(dir: string): Map<number, number> {
   return types;
 }
 
-/** A repository with history in which trees and blobs change a little at a time. */
+let history: string | undefined;
+
+/**
+ * A copy of a repository with history in which trees and blobs change a little at a time (made
+ * once; each test changes its own copy).
+ */
 function repositoryWithHistory(): string {
+  history ??= makeHistory();
+  const copy = scratchDir();
+  cpSync(history, copy, { recursive: true });
+  return copy;
+}
+
+function makeHistory(): string {
   const files: Record<string, string> = {};
   for (let i = 0; i < 40; i++) files[`src/module${i}.ts`] = `export const value${i} = ${i};\n`;
   const dir = createRepo(files);
@@ -62,10 +77,10 @@ function repositoryWithHistory(): string {
 async function expectEveryObjectAsGit(dir: string): Promise<void> {
   const objects = allObjects(dir);
   expect(objects.length).toBeGreaterThan(50);
-  for (const { oid, type } of objects) {
+  for (const { oid, type, content } of objects) {
     const object = await readObjectFast(join(dir, '.git'), oid);
     expect(object?.type, oid).toBe(type);
-    expect(object?.content.equals(gitContent(dir, type, oid)), oid).toBe(true);
+    expect(object?.content.equals(content), oid).toBe(true);
   }
 }
 
@@ -159,5 +174,8 @@ describe('applyDelta', () => {
     expect(applyDelta(base, Buffer.from([16, 4, 0x91, 14, 4]))).toBeUndefined();
     expect(applyDelta(base, Buffer.from([16, 5, 1, 0x41]))).toBeUndefined();
     expect(applyDelta(base, Buffer.from([16, 1, 0]))).toBeUndefined();
+    // A target of 2^40 bytes is refused, not allocated.
+    const huge = Buffer.from([16, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 1, 0x41]);
+    expect(applyDelta(base, huge)).toBeUndefined();
   });
 });

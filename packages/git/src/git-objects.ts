@@ -99,6 +99,13 @@ const OFS_DELTA = 6;
 const REF_DELTA = 7;
 /** Longer delta chains than git writes (50 by default) are left to isomorphic-git. */
 const MAX_DELTA_DEPTH = 100;
+/**
+ * Larger entries are left to isomorphic-git: commits and trees are far smaller (a tree of 100,000
+ * files is about 4 MiB), and this bounds what one read may allocate.
+ */
+const MAX_ENTRY_SIZE = 64 * 1024 * 1024;
+/** Inflating stops (with a throw, answered by undefined) past that size and a header. */
+const INFLATE_LIMIT = { maxOutputLength: MAX_ENTRY_SIZE + 64 };
 
 /** Reads `length` bytes of `pack` at `position` (fewer at the end of the file). */
 function readAt(descriptor: number, position: number, length: number): Buffer {
@@ -134,6 +141,7 @@ async function readPackedObject(
     byte = header[position++] as number;
     size += (byte & 0x7f) * 2 ** shift;
   }
+  if (size > MAX_ENTRY_SIZE) return undefined;
   let base: GitObject | undefined;
   if (type === OFS_DELTA) {
     // The base's distance back, in git's own variant of base-128 (each continuation adds one).
@@ -158,7 +166,7 @@ async function readPackedObject(
   // Deflate adds at most 5 bytes per 16 KiB block and a few bytes of framing: this many bytes hold
   // the whole compressed entry, and inflate stops at its end.
   const compressed = readAt(descriptor, offset + position, size + Math.ceil(size / 1000) + 64);
-  const data = inflateSync(compressed);
+  const data = inflateSync(compressed, INFLATE_LIMIT);
   if (data.length !== size) return undefined;
   if (type !== OFS_DELTA && type !== REF_DELTA) {
     return { type: PACKED_TYPES[type] as GitObject['type'], content: data };
@@ -170,7 +178,8 @@ async function readPackedObject(
 
 /**
  * `base` with git's delta `delta` applied (`patch-delta.c`): two sizes, then instructions that
- * copy a range of the base or insert literal bytes. Undefined when the delta does not fit the base.
+ * copy a range of the base or insert literal bytes. Undefined when the delta does not fit the base,
+ * or its result would be larger than 64 MiB.
  */
 export function applyDelta(base: Buffer, delta: Buffer): Buffer | undefined {
   let position = 0;
@@ -186,7 +195,9 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer | undefined {
     return value;
   };
   if (varint() !== base.length) return undefined;
-  const target = Buffer.allocUnsafe(varint());
+  const targetSize = varint();
+  if (targetSize > MAX_ENTRY_SIZE) return undefined;
+  const target = Buffer.allocUnsafe(targetSize);
   let written = 0;
   while (position < delta.length) {
     const instruction = delta[position++] as number;
@@ -231,7 +242,7 @@ async function readObjectAt(
     loose = undefined;
   }
   if (loose) {
-    const data = inflateSync(loose);
+    const data = inflateSync(loose, INFLATE_LIMIT);
     const nul = data.indexOf(0);
     const [type, size] = data.toString('latin1', 0, nul).split(' ');
     const content = data.subarray(nul + 1);
