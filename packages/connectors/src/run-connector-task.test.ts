@@ -258,6 +258,37 @@ describe('runConnectorTask', () => {
     expect(await store.load('run-1')).toBeUndefined();
   });
 
+  it('refuses a saved run of another connector, or of the wrong shape, and creates nothing', async () => {
+    const connector = new FakeJobConnector();
+    const store = new MemoryStateStore();
+    const saved = {
+      taskType: 'fake_job',
+      taskTypeVersion: 0,
+      connector: 'SomeOtherConnector',
+      resourceMeta: '{"jobId":"elsewhere"}',
+      attempt: 0,
+      createdAt: new Date().toISOString(),
+    };
+    await store.save('run-other', saved);
+    const other = await fakeTask(connector)
+      .run({ polls: 1 }, { stateStore: store, runId: 'run-other' })
+      .catch((e: unknown) => e);
+    expect(other).toMatchObject({ code: 'run_state_mismatch' });
+    expect((other as Error).message).toContain(
+      'by connector "SomeOtherConnector", not "fake_job" v0 by "Fake job connector"',
+    );
+    const hand = { ...saved, connector: connector.name, attempt: 'first' };
+    await store.save('run-hand', hand as unknown as typeof saved);
+    const malformed = await fakeTask(connector)
+      .run({ polls: 1 }, { stateStore: store, runId: 'run-hand' })
+      .catch((e: unknown) => e);
+    expect(malformed).toMatchObject({ code: 'invalid_run_state' });
+    expect((malformed as Error).message).toContain('state.attempt:');
+    expect(connector.calls).toMatchObject({ create: 0, get: 0 });
+    // The saved states are left for whoever must decide about their jobs.
+    expect(await store.load('run-other')).toEqual(saved);
+  });
+
   it('never lets a secret value reach an event or an error', async () => {
     const secret = 's3cr3t-token-value';
     class Leaky extends FakeJobConnector {

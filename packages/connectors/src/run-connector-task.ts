@@ -18,7 +18,7 @@ import {
   TransientConnectorError,
 } from './errors';
 import { resolveSecrets, SecretRedactor, type SecretSources } from './secrets';
-import type { ConnectorStateStore } from './state-store';
+import { type ConnectorStateStore, checkStoredRun } from './state-store';
 
 /** Run options a task applies to every run (a run's own options win). */
 export type ConnectorRunDefaults = Omit<RunConnectorTaskOptions, 'signal' | 'onEvent' | 'runId'>;
@@ -309,15 +309,27 @@ async function execute<T extends ConnectorTaskLike>(
       }
     };
 
-    const stored = store ? await store.load(runId) : undefined;
+    const loaded = store ? await store.load(runId) : undefined;
+    const stored = loaded === undefined ? undefined : checkStoredRun(runId, loaded);
     if (
       stored &&
-      (stored.taskType !== taskType || stored.taskTypeVersion !== task.taskTypeVersion)
+      (stored.taskType !== taskType ||
+        stored.taskTypeVersion !== task.taskTypeVersion ||
+        stored.connector !== connector.name)
     ) {
+      // Another connector's resource metadata would be decoded, or its job polled, as this one's.
       throw new FlyteError(
         'run_state_mismatch',
-        `Run "${runId}" was saved for task type "${stored.taskType}" v${stored.taskTypeVersion}, not "${taskType}" v${task.taskTypeVersion}. Use another runId, or remove the saved run from the state store.`,
-        { details: { runId, saved: stored.taskType, requested: taskType } },
+        `Run "${runId}" was saved for task type "${stored.taskType}" v${stored.taskTypeVersion} by connector "${stored.connector}", not "${taskType}" v${task.taskTypeVersion} by "${connector.name}". Use another runId, or remove the saved run from the state store.`,
+        {
+          details: {
+            runId,
+            saved: stored.taskType,
+            requested: taskType,
+            savedConnector: stored.connector,
+            connector: connector.name,
+          },
+        },
       );
     }
 

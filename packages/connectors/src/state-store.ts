@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlyteError } from '@flyte/idl';
+import { z } from 'zod';
 
 /** What a durable run saves right after `create`, to re-attach after a crash. */
 export interface StoredConnectorRun {
@@ -14,6 +15,34 @@ export interface StoredConnectorRun {
   attempt: number;
   /** ISO 8601 time of the `create`. */
   createdAt: string;
+}
+
+const storedConnectorRunSchema = z.object({
+  taskType: z.string().min(1),
+  taskTypeVersion: z.number().int().min(0),
+  connector: z.string().min(1),
+  resourceMeta: z.string(),
+  attempt: z.number().int().min(0),
+  createdAt: z.string(),
+});
+
+/**
+ * `value`, which a {@link ConnectorStateStore} loaded for `runId`, as a {@link StoredConnectorRun}
+ * (any store may hand back anything: a file edited by hand, a row from an older version).
+ *
+ * @throws FlyteError `invalid_run_state` naming each field that is wrong.
+ */
+export function checkStoredRun(runId: string, value: unknown): StoredConnectorRun {
+  const result = storedConnectorRunSchema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map(
+    (issue) => `${['state', ...issue.path.map(String)].join('.')}: ${issue.message}`,
+  );
+  throw new FlyteError(
+    'invalid_run_state',
+    `The saved state of run "${runId}" is not a connector run: ${issues.join('; ')}. Remove it from the state store to start the run afresh (the external job it pointed to may still be running).`,
+    { cause: result.error, details: { runId, issues } },
+  );
 }
 
 /**
