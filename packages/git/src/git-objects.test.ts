@@ -96,21 +96,21 @@ describe('readObjectFast', () => {
     );
   });
 
-  it('reads packed objects through offset deltas', async () => {
+  // Pack entry type 6 is a delta against an earlier entry of the pack, 7 one against an object id.
+  it.each([
+    ['offset deltas', ['gc', '-q', '--aggressive'], 6, 7],
+    [
+      'deltas against an object named by its id',
+      ['-c', 'repack.useDeltaBaseOffset=false', 'repack', '-q', '-a', '-d', '-f'],
+      7,
+      6,
+    ],
+  ] as const)('reads packed objects through %s', async (_kind, repack, used, unused) => {
     const dir = repositoryWithHistory();
-    git(dir, 'gc', '-q', '--aggressive');
+    git(dir, ...repack);
     const types = packEntryTypes(dir);
-    expect(types.get(6)).toBeGreaterThan(10);
-    expect(types.get(7)).toBeUndefined();
-    await expectEveryObjectAsGit(dir);
-  });
-
-  it('reads packed objects through deltas against an object named by its id', async () => {
-    const dir = repositoryWithHistory();
-    git(dir, '-c', 'repack.useDeltaBaseOffset=false', 'repack', '-q', '-a', '-d', '-f');
-    const types = packEntryTypes(dir);
-    expect(types.get(7)).toBeGreaterThan(10);
-    expect(types.get(6)).toBeUndefined();
+    expect(types.get(used)).toBeGreaterThan(10);
+    expect(types.get(unused)).toBeUndefined();
     await expectEveryObjectAsGit(dir);
   });
 
