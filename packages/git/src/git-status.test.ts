@@ -390,6 +390,10 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect(work.treesRead).toBe(0);
     // The root, d and d/e are hashed from the entries; the cache tree still vouches for f.
     expect(work.treesHashed).toBe(3);
+    // Once per parsed index: a second check hashes nothing.
+    const again = counters();
+    await measureGitStatus(dir, again);
+    expect(again.treesHashed).toBe(0);
     expect(gitSaysClean(dir)).toBe(true);
   });
 

@@ -308,8 +308,10 @@ async function compareHeadWithIndex(
   // Missing or stale (a file was re-added, a tool rewrote the index): compute the trees from the
   // entries, as `git write-tree` would (taking the directories the cache tree still vouches for),
   // and read HEAD's trees only along paths that differ.
+  const hashedBefore = index.treesHashed;
   const trees = index.trees();
-  if (options.counters) options.counters.treesHashed += index.treesHashed;
+  // Counted when computed: a later check of the same parsed index hashes nothing.
+  if (options.counters) options.counters.treesHashed += index.treesHashed - hashedBefore;
   if (trees.get('')?.oid === headTree) return undefined;
 
   let position = 0;
@@ -332,16 +334,9 @@ async function compareHeadWithIndex(
         const directory = trees.get(directoryPrefix);
         if (!directory) return `deleted: ${directoryPrefix}`;
         if (directory.oid === item.oid) {
-          // Every entry under the directory matches HEAD's; anything before them is not in HEAD.
-          const first = pathAt(position);
-          if (
-            first !== undefined &&
-            !first.startsWith(directoryPrefix) &&
-            first < directoryPrefix
-          ) {
-            return `added: ${first}`;
-          }
-          // Skipped by count when the count lands on the directory's last entry, else one by one.
+          // Every entry under the directory matches HEAD's: skipped by count when the walk is at
+          // the directory's first entry and the count lands on its last, else one by one (an
+          // entry before them, not in HEAD, is then named below).
           const end = position + directory.entries;
           if (
             pathAt(end - 1)?.startsWith(directoryPrefix) &&
