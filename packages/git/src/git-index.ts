@@ -125,7 +125,8 @@ function parseCacheTree(data: Buffer): CacheTreeNode | undefined {
     const nul = data.indexOf(0, position);
     const newline = nul < 0 ? -1 : data.indexOf(10, nul + 1);
     if (newline < 0) throw new RangeError('truncated');
-    const name = data.toString('utf8', position, nul);
+    // Byte strings, as the index's paths in GitIndex.trees.
+    const name = data.toString('latin1', position, nul);
     const match = /^(-1|\d+) (\d+)$/.exec(data.toString('latin1', nul + 1, newline));
     if (!match) throw new RangeError('malformed');
     const entryCount = Number(match[1]);
@@ -208,6 +209,15 @@ export class GitIndex {
     return decodeUtf8(bytes, starts[i] as number, ends[i] as number);
   }
 
+  /**
+   * Entry `i`'s path as a byte string: one character per byte (latin1), so that every name is
+   * exact, even one that is not valid UTF-8, and strings compare in git's byte order.
+   */
+  bytePath(i: number): string {
+    const { bytes, starts, ends } = this.pathBytes;
+    return bytes.toString('latin1', starts[i] as number, ends[i] as number);
+  }
+
   /** Stat field `field` (an {@link EntryField} offset) of entry `i`. */
   statField(i: number, field: number): number {
     return this.view.getUint32((this.entryOffsets[i] as number) + field);
@@ -249,25 +259,25 @@ export class GitIndex {
   }
 
   /**
-   * The trees of the index, keyed by directory prefix (`''` for the root, `'src/'`,
-   * `'src/lib/'`): the id of the tree object each directory would be written as (as `git
-   * write-tree` would write it) and how many entries it spans. It compares the index with HEAD
-   * without reading HEAD's trees. Directories the cache tree still vouches for are taken from it,
-   * as git does; the others are hashed from their entries. Stage-0 entries only; computed once
-   * per parsed index.
+   * The trees of the index, keyed by directory prefix as a byte string (see
+   * {@link GitIndex.bytePath}: `''` for the root, `'src/'`, `'src/lib/'`): the id of the tree
+   * object each directory would be written as (as `git write-tree` would write it) and how many
+   * entries it spans. It compares the index with HEAD without reading HEAD's trees. Directories
+   * the cache tree still vouches for are taken from it, as git does; the others are hashed from
+   * their entries' bytes. Stage-0 entries only; computed once per parsed index.
    */
   trees(): ReadonlyMap<string, IndexTree> {
     if (this.#trees) return this.#trees;
     const trees = new Map<string, IndexTree>();
     const { modes, data, entryOffsets, count } = this;
     const cacheTree = this.#cacheTreeData && parseCacheTree(this.#cacheTreeData);
-    // Decoding one path at a time; a directory's first entry is asked for twice in a row.
+    // One path at a time; a directory's first entry is asked for twice in a row.
     let decoded = -1;
     let decodedPath = '';
     const pathAt = (i: number): string => {
       if (i !== decoded) {
         decoded = i;
-        decodedPath = this.path(i);
+        decodedPath = this.bytePath(i);
       }
       return decodedPath;
     };
@@ -331,7 +341,7 @@ export class GitIndex {
       }
       let size = 0;
       for (let k = 0; k < names.length; k++) {
-        size += (modeTexts[k] as string).length + Buffer.byteLength(names[k] as string) + 22;
+        size += (modeTexts[k] as string).length + (names[k] as string).length + 22;
       }
       const header = `tree ${size}\0`;
       const object = Buffer.allocUnsafe(header.length + size);
@@ -339,7 +349,7 @@ export class GitIndex {
       for (let k = 0; k < names.length; k++) {
         at += object.write(modeTexts[k] as string, at, 'latin1');
         object[at++] = 0x20;
-        at += object.write(names[k] as string, at, 'utf8');
+        at += object.write(names[k] as string, at, 'latin1');
         object[at++] = 0;
         const id = ids[k] as number | Buffer;
         if (typeof id === 'number') data.copy(object, at, id, id + 20);

@@ -507,6 +507,32 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     },
   );
 
+  it('trees hashed from the index keep names that are not UTF-8 as their bytes', async () => {
+    const dir = createRepo({ 'd/a.txt': 'a\n' });
+    writeFileSync(
+      Buffer.concat([Buffer.from(`${dir}/d/`), Buffer.from([0xff, 0x2e, 0x74])]),
+      'x\n',
+    );
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'a name that is not UTF-8');
+    // Re-adding a file leaves the index equal to HEAD, but its cache tree stale on d.
+    utimesSync(join(dir, 'd/a.txt'), 1_600_000_000, 1_600_000_000);
+    git(dir, 'add', 'd/a.txt');
+    const work = counters();
+    expect((await measureGitStatus(dir, work)).firstChange).toBeUndefined();
+    expect(work.treesHashed).toBe(2);
+    expect(gitSaysClean(dir)).toBe(true);
+  });
+
+  it('a staged change is named in git byte order, not UTF-16 order', async () => {
+    // U+FB00 sorts after U+1F600 in UTF-16 (a surrogate pair starts with 0xD83D) but before it in
+    // UTF-8 bytes (EF AC 80 against F0 9F 98 80), which is git's order.
+    const dir = createRepo({ 'u/\ufb00x/y': 'y\n', 'u/\u{1f600}': 'smile\n' });
+    write(dir, 'u/\ufb00x/y', 'changed\n');
+    git(dir, 'add', '-A');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('modified: u/\ufb00x/y');
+  });
+
   it('a tracked directory replaced by a file is a deletion, not a crash (ENOTDIR)', async () => {
     const dir = createRepo({ 'd/f.txt': 'f\n', 'e.txt': 'e\n' });
     rmSync(join(dir, 'd'), { recursive: true });

@@ -139,8 +139,8 @@ interface TreeEntry {
 const treeCache = new Map<string, Map<string, TreeEntry>>();
 
 /**
- * The entries of a tree object's content ("<octal mode> <name>\0<20-byte id>" each), or undefined
- * when it is malformed.
+ * The entries of a tree object's content ("<octal mode> <name>\0<20-byte id>" each), keyed by
+ * name as a byte string (see {@link GitIndex.bytePath}), or undefined when it is malformed.
  */
 function parseTree(content: Buffer): Map<string, TreeEntry> | undefined {
   const entries = new Map<string, TreeEntry>();
@@ -151,7 +151,7 @@ function parseTree(content: Buffer): Map<string, TreeEntry> | undefined {
     if (space < 0 || nul < 0 || nul + 21 > content.length) return undefined;
     const mode = Number.parseInt(content.toString('latin1', position, space), 8);
     const type = mode === MODE_TREE ? 'tree' : mode === MODE_GITLINK ? 'commit' : 'blob';
-    entries.set(content.toString('utf8', space + 1, nul), {
+    entries.set(content.toString('latin1', space + 1, nul), {
       mode,
       oid: content.toString('hex', nul + 1, nul + 21),
       type,
@@ -177,7 +177,7 @@ async function readTreeEntries(
     const { tree } = await readTree({ fs, gitdir: commondir, oid, cache: objectCache });
     entries = new Map();
     for (const entry of tree) {
-      entries.set(entry.path, {
+      entries.set(Buffer.from(entry.path).toString('latin1'), {
         mode: Number.parseInt(entry.mode, 8),
         oid: entry.oid,
         type: entry.type,
@@ -192,7 +192,7 @@ async function readTreeEntries(
 /** The HEAD tree entry for a repository-relative path, or undefined when HEAD has no such file. */
 async function headEntry(repo: OpenRepository, path: string): Promise<TreeEntry | undefined> {
   let tree = await treeOfCommit(repo.layout.commondir, repo.commitSha);
-  const segments = path.split('/');
+  const segments = Buffer.from(path).toString('latin1').split('/');
   for (let i = 0; i < segments.length; i++) {
     const entry = (await readTreeEntries(repo.layout.commondir, tree, undefined)).get(
       segments[i] as string,
@@ -314,9 +314,12 @@ async function compareHeadWithIndex(
   if (options.counters) options.counters.treesHashed += index.treesHashed - hashedBefore;
   if (trees.get('')?.oid === headTree) return undefined;
 
+  // Paths and names here are byte strings (GitIndex.bytePath): exact for any name, in git's
+  // byte order; `shown` turns one back into text for a message.
   let position = 0;
   const pathAt = (at: number): string | undefined =>
-    at < index.count ? index.path(at) : undefined;
+    at < index.count ? index.bytePath(at) : undefined;
+  const shown = (bytePath: string): string => Buffer.from(bytePath, 'latin1').toString('utf8');
   const walk = async (treeOid: string, prefix: string): Promise<FirstChange> => {
     throwIfAborted(options.signal, 'Comparing HEAD with the index');
     const tree = await readTreeEntries(repo.layout.commondir, treeOid, options.counters);
@@ -332,7 +335,7 @@ async function compareHeadWithIndex(
       if (item.type === 'tree') {
         const directoryPrefix = `${path}/`;
         const directory = trees.get(directoryPrefix);
-        if (!directory) return `deleted: ${directoryPrefix}`;
+        if (!directory) return `deleted: ${shown(directoryPrefix)}`;
         if (directory.oid === item.oid) {
           // Every entry under the directory matches HEAD's: skipped by count when the walk is at
           // the directory's first entry and the count lands on its last, else one by one (an
@@ -355,17 +358,17 @@ async function compareHeadWithIndex(
       const indexPath = pathAt(position);
       if (indexPath !== path) {
         return indexPath !== undefined && indexPath < path
-          ? `added: ${indexPath}`
-          : `deleted: ${path}`;
+          ? `added: ${shown(indexPath)}`
+          : `deleted: ${shown(path)}`;
       }
       if (index.oid(position) !== item.oid || index.modes[position] !== item.mode) {
-        return `modified: ${path}`;
+        return `modified: ${shown(path)}`;
       }
       position++;
     }
     // Index entries left under this prefix are not in HEAD.
     const extra = pathAt(position);
-    if (extra?.startsWith(prefix)) return `added: ${extra}`;
+    if (extra?.startsWith(prefix)) return `added: ${shown(extra)}`;
     return undefined;
   };
   // The computed root differs from HEAD's, so the walk finds a difference; the fallback covers
