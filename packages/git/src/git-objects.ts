@@ -8,8 +8,8 @@ import { inflateSync } from 'node:zlib';
 // The objects a status check needs (HEAD's commit, and HEAD's trees along a staged change) are read
 // here: a loose file, or a pack entry found through the pack index, deltas applied. That keeps
 // isomorphic-git, its module load and its parse of whole packs off those paths; anything this reader
-// does not handle (an alternate object store, a version 1 pack index, a damaged entry) is left to
-// isomorphic-git by returning undefined.
+// does not handle (an alternate object store, a version 1 pack index, an entry over 64 MiB, a delta
+// chain deeper than 100, a damaged entry) is left to isomorphic-git by returning undefined.
 
 /** Git's blob id of `content`. */
 export function blobId(content: Buffer | string): string {

@@ -524,6 +524,29 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect(gitSaysClean(dir)).toBe(true);
   });
 
+  it('untracked files are found by the bytes of names that are not UTF-8', async () => {
+    // \xff, \xfe and \xfd all decode to U+FFFD: by decoded names, the untracked one looks tracked.
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    const bytesName = (...parts: (string | number[])[]) =>
+      Buffer.concat(
+        parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))),
+      );
+    mkdirSync(join(dir, 'd'));
+    writeFileSync(bytesName(`${dir}/d/`, [0xff]), 'x\n');
+    writeFileSync(bytesName(`${dir}/d/`, [0xfe]), 'y\n');
+    // A tracked directory whose own name is not UTF-8.
+    mkdirSync(bytesName(`${dir}/q`, [0xfc]));
+    writeFileSync(bytesName(`${dir}/q`, [0xfc], '/t.txt'), 't\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'names that are not UTF-8');
+    await expectCleanLikeGit(dir, true);
+    writeFileSync(bytesName(`${dir}/d/`, [0xfd]), 'untracked\n');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: d/\ufffd');
+    rmSync(bytesName(`${dir}/d/`, [0xfd]));
+    writeFileSync(bytesName(`${dir}/q`, [0xfc], '/u.txt'), 'untracked\n');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: q\ufffd/u.txt');
+  });
+
   it('a staged change is named in git byte order, not UTF-16 order', async () => {
     // U+FB00 sorts after U+1F600 in UTF-16 (a surrogate pair starts with 0xD83D) but before it in
     // UTF-8 bytes (EF AC 80 against F0 9F 98 80), which is git's order.

@@ -544,7 +544,10 @@ async function firstOf<T>(
 
 /** A directory of the index: the entries under it are `paths[start..end)` (they sort together). */
 interface TrackedTreeNode {
-  /** Repository-relative, '' for the root, without a trailing slash. */
+  /**
+   * Repository-relative, '' for the root, without a trailing slash, as a byte string (see
+   * GitIndex.bytePath): a name that is not UTF-8 stays the name on disk.
+   */
   readonly path: string;
   readonly start: number;
   readonly end: number;
@@ -601,7 +604,7 @@ function trackedTree(index: GitIndex): { tree: TrackedTreeNode; exact: boolean }
         subdirectories.push(build(pathStart, slash + 1 - pathStart));
       }
     }
-    const path = length === 0 ? '' : bytes.toString('utf8', from, from + length - 1);
+    const path = length === 0 ? '' : bytes.toString('latin1', from, from + length - 1);
     return { path, start, end: i, count: names, subdirectories };
   };
   const tree = build(0, 0);
@@ -609,17 +612,17 @@ function trackedTree(index: GitIndex): { tree: TrackedTreeNode; exact: boolean }
   return { tree, exact };
 }
 
-/** The names the index has directly in `node` (files and directories). */
+/** The names the index has directly in `node` (files and directories), as byte strings. */
 function trackedNames(index: GitIndex, node: TrackedTreeNode): Set<string> {
   const names = new Set<string>();
   const from = node.path === '' ? 0 : node.path.length + 1;
   let i = node.start;
   for (const child of node.subdirectories) {
-    for (; i < child.start; i++) names.add(index.path(i).slice(from).replace(/\/$/, ''));
+    for (; i < child.start; i++) names.add(index.bytePath(i).slice(from).replace(/\/$/, ''));
     names.add(child.path.slice(from));
     i = child.end;
   }
-  for (; i < node.end; i++) names.add(index.path(i).slice(from).replace(/\/$/, ''));
+  for (; i < node.end; i++) names.add(index.bytePath(i).slice(from).replace(/\/$/, ''));
   return names;
 }
 
@@ -654,24 +657,36 @@ async function findUntracked(
     return count;
   };
 
+  // Paths and names here are byte strings (GitIndex.bytePath), so that a name that is not UTF-8
+  // is looked up, compared and counted as the bytes on disk, as git does. `text` decodes one for
+  // ignore rules and messages.
+  const rootBytes = Buffer.from(root).toString('latin1');
+  const onDisk = (relative: string): Buffer =>
+    Buffer.from(relative === '' ? rootBytes : `${rootBytes}/${relative}`, 'latin1');
+  const text = (relative: string): string => Buffer.from(relative, 'latin1').toString('utf8');
   // Names only: most names are tracked, and a tracked name needs no file type (the stat pass has
   // already checked what is there). The type is looked up for the rare untracked name.
   const readNames = (relative: string): string[] => {
     if (options.counters) options.counters.directoriesRead += 1;
     try {
-      return fs.readdirSync(relative === '' ? root : `${root}/${relative}`);
+      return fs.readdirSync(onDisk(relative), { encoding: 'latin1' });
     } catch {
       return [];
     }
   };
   const isDirectoryOnDisk = (path: string): boolean =>
-    fs.lstatSync(`${root}/${path}`, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    fs.lstatSync(onDisk(path), { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const isIgnoredPath = (path: string, isDirectory: boolean, levels: readonly IgnoreLevel[]) =>
+    isIgnored(text(path), isDirectory, levels, repo.excludes);
   const levelFor = (relative: string, names: readonly string[]): IgnoreLevel | undefined => {
     if (!names.includes('.gitignore')) return undefined;
     // Unreadable, or a directory named .gitignore (EISDIR): no rules.
-    const content = readIfFile(join(root, relative, '.gitignore'));
+    const content = readIfFile(onDisk(relative === '' ? '.gitignore' : `${relative}/.gitignore`));
     if (content === undefined) return undefined;
-    return { base: relative, rules: compileIgnoreRules(content.toString('utf8'), ignoreCase) };
+    return {
+      base: text(relative),
+      rules: compileIgnoreRules(content.toString('utf8'), ignoreCase),
+    };
   };
 
   // Does an untracked directory hold anything git would list (a file that is not ignored, or a
@@ -681,14 +696,14 @@ async function findUntracked(
     levels: readonly IgnoreLevel[],
   ): Promise<boolean> => {
     const names = readNames(relative);
-    if (dotGitCount(names) > 0 && isNestedRepository(join(root, relative))) return true;
+    if (dotGitCount(names) > 0 && isNestedRepository(join(root, text(relative)))) return true;
     const level = levelFor(relative, names);
     const inner = level ? [...levels, level] : levels;
     for (const name of names) {
       if (isDotGit(name)) continue;
       const path = `${relative}/${name}`;
       const isDirectory = isDirectoryOnDisk(path);
-      if (isIgnored(path, isDirectory, inner, repo.excludes)) continue;
+      if (isIgnoredPath(path, isDirectory, inner)) continue;
       if (!isDirectory) return true;
       if (await hasVisibleContent(path, inner)) return true;
     }
@@ -711,7 +726,7 @@ async function findUntracked(
     if (!directory || directory.path === '') return false;
     directory.ignored ??=
       isInIgnoredDirectory(directory.parent) ||
-      isIgnored(directory.path, true, directory.levels, repo.excludes);
+      isIgnoredPath(directory.path, true, directory.levels);
     return directory.ignored;
   };
 
@@ -735,9 +750,9 @@ async function findUntracked(
         if (isInIgnoredDirectory(directory)) return undefined;
         const path = relative === '' ? name : `${relative}/${name}`;
         const isDirectory = isDirectoryOnDisk(path);
-        if (isIgnored(path, isDirectory, inner, repo.excludes)) continue;
-        if (!isDirectory) return `untracked: ${path}`;
-        if (await hasVisibleContent(path, inner)) return `untracked: ${path}/`;
+        if (isIgnoredPath(path, isDirectory, inner)) continue;
+        if (!isDirectory) return `untracked: ${text(path)}`;
+        if (await hasVisibleContent(path, inner)) return `untracked: ${text(path)}/`;
       }
     }
     // Tracked files are the stat pass's business; only tracked directories are entered
