@@ -285,6 +285,35 @@ describe('runConnectorTask', () => {
     expect(malformed).toMatchObject({ code: 'invalid_run_state' });
     expect((malformed as Error).message).toContain('state.attempt:');
     expect(connector.calls).toMatchObject({ create: 0, get: 0 });
+    // Only what re-attaching reads is checked: a timestamp kept as a Date is fine, and a store
+    // may answer null for a run it does not have.
+    const dated = { ...saved, connector: connector.name, createdAt: new Date() };
+    await store.save('run-dated', dated as unknown as typeof saved);
+    const meta = await connector.create({
+      taskTemplate: fakeTask(connector).toTaskTemplate({ project: 'p', domain: 'd', version: 'v' }),
+      inputs: { polls: 1 },
+      outputPrefix: '',
+      secrets: {},
+      signal: new AbortController().signal,
+    });
+    await store.save('run-dated', {
+      ...(dated as unknown as typeof saved),
+      resourceMeta: JSON.stringify(meta),
+    });
+    await expect(
+      fakeTask(connector).run({ polls: 1 }, { stateStore: store, runId: 'run-dated' }),
+    ).resolves.toEqual({ polls: 1 });
+    // Re-attached to the job made above, not a new one.
+    expect(connector.calls.create).toBe(1);
+    const nullStore = {
+      ...store,
+      load: async () => null as never,
+      save: async () => {},
+      remove: async () => {},
+    };
+    await expect(
+      fakeTask(connector).run({ polls: 1 }, { stateStore: nullStore, runId: 'run-null' }),
+    ).resolves.toEqual({ polls: 1 });
     // The saved states are left for whoever must decide about their jobs.
     expect(await store.load('run-other')).toEqual(saved);
   });

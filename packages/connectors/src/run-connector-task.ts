@@ -310,7 +310,8 @@ async function execute<T extends ConnectorTaskLike>(
     };
 
     const loaded = store ? await store.load(runId) : undefined;
-    const stored = loaded === undefined ? undefined : checkStoredRun(runId, loaded);
+    // A store backed by a database may answer null for "no saved run".
+    const stored = loaded == null ? undefined : checkStoredRun(runId, loaded);
     if (
       stored &&
       (stored.taskType !== taskType ||

@@ -17,22 +17,25 @@ export interface StoredConnectorRun {
   createdAt: string;
 }
 
+// What re-attaching reads; `createdAt` is informational (a store may keep it as a timestamp).
 const storedConnectorRunSchema = z.object({
   taskType: z.string().min(1),
-  taskTypeVersion: z.number().int().min(0),
+  taskTypeVersion: z.number().int(),
   connector: z.string().min(1),
   resourceMeta: z.string(),
   attempt: z.number().int().min(0),
-  createdAt: z.string(),
 });
 
+/** The fields of a {@link StoredConnectorRun} that re-attaching a run reads. */
+export type ReattachableRun = Omit<StoredConnectorRun, 'createdAt'>;
+
 /**
- * `value`, which a {@link ConnectorStateStore} loaded for `runId`, as a {@link StoredConnectorRun}
- * (any store may hand back anything: a file edited by hand, a row from an older version).
+ * The fields re-attaching needs from `value`, which a {@link ConnectorStateStore} loaded for
+ * `runId` (any store may hand back anything: a file edited by hand, a row from an older version).
  *
  * @throws FlyteError `invalid_run_state` naming each field that is wrong.
  */
-export function checkStoredRun(runId: string, value: unknown): StoredConnectorRun {
+export function checkStoredRun(runId: string, value: unknown): ReattachableRun {
   const result = storedConnectorRunSchema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map(
