@@ -114,6 +114,15 @@ describe('readObjectFast', () => {
     await expectEveryObjectAsGit(dir);
   });
 
+  it('reads objects through alternate object stores (git clone --shared)', async () => {
+    const source = repositoryWithHistory();
+    git(source, 'gc', '-q');
+    const clone = scratchDir();
+    git(clone, 'clone', '-q', '--shared', source, '.');
+    expect(readFileSync(join(clone, '.git/objects/info/alternates'), 'utf8')).toContain(source);
+    await expectEveryObjectAsGit(clone);
+  });
+
   it('answers undefined, never a throw, for what it cannot read', async () => {
     const dir = repositoryWithHistory();
     const gitdir = join(dir, '.git');

@@ -2,14 +2,15 @@
 // round trip of fs/promises costs far more on a busy machine (measured in bench/git).
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 
 // The objects a status check needs (HEAD's commit, and HEAD's trees along a staged change) are read
 // here: a loose file, or a pack entry found through the pack index, deltas applied. That keeps
 // isomorphic-git, its module load and its parse of whole packs off those paths; anything this reader
-// does not handle (an alternate object store, a version 1 pack index, an entry over 64 MiB, a delta
-// chain deeper than 100, a damaged entry) is left to isomorphic-git by returning undefined.
+// does not handle (a version 1 pack index, an entry over 64 MiB, a delta chain deeper than 100, a
+// damaged entry) is left to isomorphic-git by returning undefined. Alternate object stores are read
+// here: isomorphic-git does not read them.
 
 /** Git's blob id of `content`. */
 export function blobId(content: Buffer | string): string {
@@ -25,8 +26,8 @@ interface PackIndex {
 
 const packIndexes = new Map<string, { key: string; indexes: PackIndex[] }>();
 
-async function loadPackIndexes(commondir: string): Promise<PackIndex[]> {
-  const dir = join(commondir, 'objects', 'pack');
+async function loadPackIndexes(objects: string): Promise<PackIndex[]> {
+  const dir = join(objects, 'pack');
   let names: string[];
   let key: string;
   try {
@@ -230,16 +231,50 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer | undefined {
   return written === target.length ? target : undefined;
 }
 
+/** More object directories than this (alternates of alternates...) are not followed. */
+const MAX_OBJECT_DIRECTORIES = 16;
+
+/**
+ * The directories objects are looked for in: the repository's own, then the ones its
+ * `objects/info/alternates` lists (as `git clone --shared` or `--reference` write it), and theirs,
+ * each once. Relative entries are relative to the listing directory, as in git.
+ */
+function objectDirectories(commondir: string): string[] {
+  const directories = [join(commondir, 'objects')];
+  for (let k = 0; k < directories.length; k++) {
+    const directory = directories[k] as string;
+    let listing: string;
+    try {
+      listing = readFileSync(join(directory, 'info', 'alternates'), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of listing.split('\n')) {
+      const entry = line.trim();
+      if (entry === '' || entry.startsWith('#')) continue;
+      const alternate = resolve(directory, entry);
+      if (!directories.includes(alternate) && directories.length < MAX_OBJECT_DIRECTORIES) {
+        directories.push(alternate);
+      }
+    }
+  }
+  return directories;
+}
+
 async function readObjectAt(
   commondir: string,
   oid: string,
   depth: number,
 ): Promise<GitObject | undefined> {
+  const directories = objectDirectories(commondir);
   let loose: Buffer | undefined;
-  try {
-    loose = readFileSync(join(commondir, 'objects', oid.slice(0, 2), oid.slice(2)));
-  } catch {
-    loose = undefined;
+  for (const objects of directories) {
+    try {
+      loose = readFileSync(join(objects, oid.slice(0, 2), oid.slice(2)));
+      break;
+    } catch {
+      loose = undefined;
+    }
   }
   if (loose) {
     const data = inflateSync(loose, INFLATE_LIMIT);
@@ -252,23 +287,26 @@ async function readObjectAt(
     return { type: type as GitObject['type'], content };
   }
   const wanted = Buffer.from(oid, 'hex');
-  for (const index of await loadPackIndexes(commondir)) {
-    const offset = findInPackIndex(index, wanted);
-    if (offset === undefined) continue;
-    const descriptor = openSync(index.pack, 'r');
-    try {
-      return await readPackedObject(commondir, descriptor, offset, depth);
-    } finally {
-      closeSync(descriptor);
+  for (const objects of directories) {
+    for (const index of await loadPackIndexes(objects)) {
+      const offset = findInPackIndex(index, wanted);
+      if (offset === undefined) continue;
+      const descriptor = openSync(index.pack, 'r');
+      try {
+        return await readPackedObject(commondir, descriptor, offset, depth);
+      } finally {
+        closeSync(descriptor);
+      }
     }
   }
   return undefined;
 }
 
 /**
- * Object `oid` from the repository's object store (loose, or packed with deltas), checked against
- * its id; undefined when it is not found here or anything about it is off (an alternate store, a
- * version 1 pack index, damage), so that the caller can ask isomorphic-git. Never throws.
+ * Object `oid` from the repository's object store and its alternates (loose, or packed with
+ * deltas), checked against its id; undefined when it is not found there or anything about it is
+ * off (a version 1 pack index, an entry too large, damage), so that the caller can ask
+ * isomorphic-git. Never throws.
  */
 export async function readObjectFast(
   commondir: string,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -428,6 +429,17 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect(gitSaysClean(dir)).toBe(false);
   });
 
+  it('a clone sharing its objects (alternates) is read: clean, then a staged change named', async () => {
+    const source = createRepo({ 'a.txt': 'a\n', 'd/b.txt': 'b\n' }, REMOTE);
+    const clone = scratchDir();
+    git(clone, 'clone', '-q', '--shared', source, '.');
+    const status = await expectCleanLikeGit(clone, true);
+    expect(status.commitSha).toBe(git(source, 'rev-parse', 'HEAD'));
+    write(clone, 'd/b.txt', 'changed\n');
+    git(clone, 'add', 'd/b.txt');
+    expect((await expectCleanLikeGit(clone, false)).firstChange).toBe('modified: d/b.txt');
+  });
+
   it('a staged file that sorts just before a directory equal to HEAD is named', async () => {
     const dir = createRepo({ 'a.txt': 'a\n', 'a/b.txt': 'b\n', 'a/c.txt': 'c\n', 'z.txt': 'z\n' });
     // "a.txt2" sorts between "a.txt" and "a/" (a dot before a slash).
@@ -545,6 +557,33 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     rmSync(bytesName(`${dir}/d/`, [0xfd]));
     writeFileSync(bytesName(`${dir}/q`, [0xfc], '/u.txt'), 'untracked\n');
     expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: q\ufffd/u.txt');
+  });
+
+  it('a nested repository or a submodule under a name that is not UTF-8 is not called clean', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    const named = (byte: number) => Buffer.concat([Buffer.from(`${dir}/n`), Buffer.from([byte])]);
+    // A nested repository, made under a UTF-8 name and renamed.
+    git(dir, 'init', '-q', 'inner');
+    renameSync(join(dir, 'inner'), named(0xff));
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('untracked: n\ufffd/');
+    rmSync(named(0xff), { recursive: true });
+    // A submodule: a gitlink entry at such a path, empty on disk (not initialised) and clean as
+    // in git, then initialised, which is counted as a change (it cannot be opened by its path).
+    const sub = createRepo({ 's.txt': 's\n' });
+    const entry = Buffer.concat([
+      Buffer.from(`160000 ${git(sub, 'rev-parse', 'HEAD')} 0\tn`),
+      Buffer.from([0xfe, 0x0a]),
+    ]);
+    execFileSync('git', ['update-index', '--index-info'], { cwd: dir, input: entry });
+    git(dir, 'commit', '-qm', 'a submodule at a path that is not UTF-8');
+    mkdirSync(named(0xfe));
+    await expectCleanLikeGit(dir, true);
+    rmSync(named(0xfe), { recursive: true });
+    renameSync(sub, named(0xfe));
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.firstChange).toBe(
+      'modified: n\ufffd (a submodule at a path that is not UTF-8 is not checked)',
+    );
   });
 
   it('a staged change is named in git byte order, not UTF-16 order', async () => {

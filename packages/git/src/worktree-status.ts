@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -499,6 +500,22 @@ async function compareIndexWithWorktree(
     submodules,
     async (i) => {
       const path = index.path(i);
+      // Submodules are opened by text paths: one whose path is not UTF-8 cannot be, so unless it
+      // is an empty directory (not initialised: clean, as in git) it counts as a change.
+      const { bytes: pathBytes, starts: pathStarts, ends: pathEnds } = index.pathBytes;
+      const raw = pathBytes.subarray(pathStarts[i], pathEnds[i]);
+      if (!isUtf8(raw)) {
+        let inside: Buffer[] | undefined;
+        try {
+          inside = fs.readdirSync(Buffer.concat([Buffer.from(`${root}/`), raw]), {
+            encoding: 'buffer',
+          });
+        } catch {
+          inside = undefined;
+        }
+        if (inside?.length === 0) return undefined;
+        return `modified: ${path} (a submodule at a path that is not UTF-8 is not checked)`;
+      }
       const submodule = await repo.openSubmodule(join(root, path));
       // An uninitialised submodule (empty directory) is clean, as in git.
       if (!submodule) return undefined;
@@ -696,7 +713,14 @@ async function findUntracked(
     levels: readonly IgnoreLevel[],
   ): Promise<boolean> => {
     const names = readNames(relative);
-    if (dotGitCount(names) > 0 && isNestedRepository(join(root, text(relative)))) return true;
+    // A nested repository is recognised by text paths: under a name that is not UTF-8, any .git
+    // counts as one (git lists it), rather than the directory being called empty.
+    if (
+      dotGitCount(names) > 0 &&
+      (!isUtf8(Buffer.from(relative, 'latin1')) || isNestedRepository(join(root, text(relative))))
+    ) {
+      return true;
+    }
     const level = levelFor(relative, names);
     const inner = level ? [...levels, level] : levels;
     for (const name of names) {
@@ -742,8 +766,8 @@ async function findUntracked(
     // Every tracked name is known to be on disk (the stat pass found each tracked file), so when
     // the directory holds exactly as many names as the index has children there, none of its
     // names is untracked and they need not be looked up one by one.
-    const onDisk = names.length - dotGitCount(names);
-    if (!exact || onDisk !== node.count) {
+    const namesOnDisk = names.length - dotGitCount(names);
+    if (!exact || namesOnDisk !== node.count) {
       const tracked = trackedNames(index, node);
       for (const name of names) {
         if (tracked.has(name) || isDotGit(name)) continue;
