@@ -798,6 +798,23 @@ describe('repository shapes', () => {
     );
   });
 
+  it('a submodule removed from the worktree, or replaced by a file, is a change, as in git', async () => {
+    const library = createRepo({ 'lib.ts': 'lib\n' });
+    const parent = createRepo({ 'main.ts': 'main\n' });
+    git(parent, 'submodule', 'add', '-q', library, 'lib');
+    git(parent, 'commit', '-qm', 'add submodule');
+    rmSync(join(parent, 'lib'), { recursive: true });
+    expect((await expectCleanLikeGit(parent, false)).firstChange).toBe('deleted: lib');
+    writeFileSync(join(parent, 'lib'), 'a file\n');
+    expect((await expectCleanLikeGit(parent, false)).firstChange).toBe(
+      'modified: lib (a submodule replaced by a file)',
+    );
+    // An empty directory: not initialised, clean as in git.
+    rmSync(join(parent, 'lib'));
+    mkdirSync(join(parent, 'lib'));
+    await expectCleanLikeGit(parent, true);
+  });
+
   it('a path reached through a symlinked directory resolves to the real repository', async () => {
     const dir = createRepo({ 'src/a.ts': 'a\n' }, REMOTE);
     const alias = join(scratchDir(), 'alias');

@@ -516,6 +516,12 @@ async function compareIndexWithWorktree(
         if (inside?.length === 0) return undefined;
         return `modified: ${path} (a submodule at a path that is not UTF-8 is not checked)`;
       }
+      // Gone from the worktree, or replaced by something else: git lists it (D, T).
+      const onDisk = lstatReader()(join(root, path));
+      if (!onDisk) return `deleted: ${path}`;
+      if ((onDisk.mode & MODE_TYPE_MASK) !== MODE_TREE) {
+        return `modified: ${path} (a submodule replaced by a file)`;
+      }
       const submodule = await repo.openSubmodule(join(root, path));
       // An uninitialised submodule (empty directory) is clean, as in git.
       if (!submodule) return undefined;
