@@ -19,8 +19,14 @@ describe('parseGitConfig', () => {
         '[alias]',
         '\tsay = "echo \\"hi\\"\\tthere"',
         '\tsay = second',
+        // A backslash that ends a comment continues nothing.
+        '[remote "c"]',
+        '\tpushurl = a ; note \\',
+        '\turl = b',
       ].join('\n'),
     );
+    expect(config.get('remote.c.pushurl')).toEqual(['a']);
+    expect(config.get('remote.c.url')).toEqual(['b']);
     expect(config.get('core.filemode')).toEqual(['false']);
     expect(config.get('core.bare')).toEqual(['true']);
     expect(config.get('remote.Origin With Space.url')).toEqual(['https://github.com/acme/etl.git']);

@@ -93,8 +93,9 @@ export function parseGitConfig(text: string): GitConfig {
       value = 'true';
     } else {
       let raw = rawValue;
-      // A backslash at the very end continues the value on the next line.
-      while (/(^|[^\\])(\\\\)*\\$/.test(raw) && index + 1 < lines.length) {
+      // A backslash at the very end continues the value on the next line, unless it is part of
+      // a comment.
+      while (/(^|[^\\])(\\\\)*\\$/.test(raw) && !hasComment(raw) && index + 1 < lines.length) {
         raw = raw.slice(0, -1) + (lines[++index] ?? '');
       }
       value = unquote(raw);
@@ -105,6 +106,18 @@ export function parseGitConfig(text: string): GitConfig {
     else config.set(key, [value]);
   }
   return config;
+}
+
+/** Whether `raw` holds a comment (`#` or `;` outside quotes, not escaped). */
+function hasComment(raw: string): boolean {
+  let quoted = false;
+  for (let i = 0; i < raw.length; i++) {
+    const char = raw[i];
+    if (char === '\\') i++;
+    else if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === '#' || char === ';')) return true;
+  }
+  return false;
 }
 
 function unquote(raw: string): string {

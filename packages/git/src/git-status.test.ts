@@ -25,6 +25,7 @@ import {
 } from './__fixtures__/git-repository';
 import { GitError } from './errors';
 import { GitStatus, measureGitStatus } from './git-status';
+import { normalizeRemoteUrl } from './remote-url';
 
 afterAll(removeScratch);
 
@@ -151,6 +152,49 @@ describe('GitStatus.fromRepo never throws for missing things', () => {
   });
 });
 
+describe('repository discovery and remote-tracking refs', () => {
+  it('a .git symlink to a gitdir file is followed, as git follows it', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    const elsewhere = scratchDir();
+    renameSync(join(dir, '.git'), join(elsewhere, 'real'));
+    writeFileSync(join(elsewhere, 'gitfile'), `gitdir: ${join(elsewhere, 'real')}\n`);
+    symlinkSync(join(elsewhere, 'gitfile'), join(dir, '.git'));
+    const status = await expectCleanLikeGit(dir, true);
+    expect(status.commitSha).toBe(git(dir, 'rev-parse', 'HEAD'));
+  });
+
+  it('a .git file pointing nowhere stops discovery with a clear error, as git stops', async () => {
+    const parent = createRepo({ 'a.txt': 'a\n' });
+    mkdirSync(join(parent, 'inner'));
+    writeFileSync(join(parent, 'inner/.git'), 'gitdir: ../missing\n');
+    const error = await GitStatus.fromRepo(join(parent, 'inner')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'corrupt_repository' });
+    expect((error as Error).message).toContain('which is not a git directory');
+  });
+
+  it('isFileClean outside a repository is false, not a throw', async () => {
+    const status = await GitStatus.fromRepo(scratchDir());
+    expect(status.isValid).toBe(false);
+    expect(await status.isFileClean('x.txt')).toBe(false);
+  });
+
+  it('a stale packed remote-tracking ref does not count as pushed', async () => {
+    const dir = createRepo({ 'a.txt': 'a\n' }, REMOTE);
+    const first = git(dir, 'rev-parse', 'HEAD');
+    write(dir, 'a.txt', 'b\n');
+    git(dir, 'commit', '-qam', 'second');
+    const second = git(dir, 'rev-parse', 'HEAD');
+    // Packed at the new commit, then moved back by a loose ref: the loose one is the truth.
+    git(dir, 'update-ref', 'refs/remotes/origin/main', second);
+    git(dir, 'pack-refs', '--all');
+    git(dir, 'update-ref', 'refs/remotes/origin/main', first);
+    expect(git(dir, 'branch', '-r', '--contains', 'HEAD')).toBe('');
+    const link = await (await GitStatus.fromRepo(dir)).buildUrl('a.txt', 1);
+    expect(link.url).toBeUndefined();
+    expect(link.reason).toContain('is not on any branch of remote "origin" yet');
+  });
+});
+
 describe('remotes', () => {
   it('uses a remote not named origin, the first in alphabetical order, and its push URL', async () => {
     const dir = createRepo({ 'a.txt': 'a\n' });
@@ -177,6 +221,52 @@ describe('remotes', () => {
     const status = await GitStatus.fromRepo(dir);
     expect(status.remoteName).toBe('origin');
     expect(status.remoteUrl).toBe('https://github.com/acme/etl');
+  });
+
+  // Each row configures origin, then compares with `git remote get-url --push origin`.
+  it.each([
+    [
+      'the first of several push URLs',
+      [
+        ['remote', 'add', 'origin', 'git@github.com:acme/etl.git'],
+        ['remote', 'set-url', '--add', '--push', 'origin', 'git@github.com:acme/primary.git'],
+        ['remote', 'set-url', '--add', '--push', 'origin', 'git@gitlab.com:acme/mirror.git'],
+      ],
+      'https://github.com/acme/primary',
+    ],
+    [
+      'the first of several URLs',
+      [
+        ['remote', 'add', 'origin', 'git@github.com:acme/first.git'],
+        ['remote', 'set-url', '--add', 'origin', 'git@gitlab.com:acme/second.git'],
+      ],
+      'https://github.com/acme/first',
+    ],
+    [
+      'pushInsteadOf before any insteadOf, even a longer one',
+      [
+        ['remote', 'add', 'origin', 'gh:acme/etl'],
+        ['config', 'url.https://github.com/.pushInsteadOf', 'gh:'],
+        ['config', 'url.https://gitlab.com/.insteadOf', 'gh:acme/'],
+      ],
+      'https://github.com/acme/etl',
+    ],
+    [
+      'insteadOf, not pushInsteadOf, on an explicit push URL',
+      [
+        ['remote', 'add', 'origin', 'https://example.com/fetch.git'],
+        ['remote', 'set-url', '--push', 'origin', 'gh:acme/etl'],
+        ['config', 'url.https://gitlab.com/.pushInsteadOf', 'gh:'],
+        ['config', 'url.https://github.com/.insteadOf', 'gh:'],
+      ],
+      'https://github.com/acme/etl',
+    ],
+  ])('the push URL git would use: %s', async (_case, commands, expected) => {
+    const dir = createRepo({ 'a.txt': 'a\n' });
+    for (const command of commands) git(dir, ...command);
+    const status = await GitStatus.fromRepo(dir);
+    expect(status.remoteUrl).toBe(expected);
+    expect(normalizeRemoteUrl(git(dir, 'remote', 'get-url', '--push', 'origin'))).toBe(expected);
   });
 });
 

@@ -74,14 +74,20 @@ function configsOf(configs: readonly GitConfig[], prefix: string): string[] {
   return [...names];
 }
 
-/** Applies `url.<base>.insteadOf` (and `pushInsteadOf` for push URLs), longest prefix first. */
-function rewriteUrl(url: string, configs: readonly GitConfig[], push: boolean): string {
+/**
+ * `url` rewritten by the `url.<base>.<kind>` rule with the longest matching prefix, as git's
+ * `alias_url` does; undefined when no rule matches.
+ */
+function rewriteUrl(
+  url: string,
+  configs: readonly GitConfig[],
+  kind: 'insteadof' | 'pushinsteadof',
+): string | undefined {
   let best: { from: string; to: string } | undefined;
   for (const config of configs) {
     for (const [key, values] of config) {
       const match = /^url\.(.*)\.(insteadof|pushinsteadof)$/.exec(key);
-      if (!match?.[1]) continue;
-      if (match[2] === 'pushinsteadof' && !push) continue;
+      if (!match?.[1] || match[2] !== kind) continue;
       for (const from of values) {
         if (url.startsWith(from) && (!best || from.length > best.from.length)) {
           best = { from, to: match[1] };
@@ -89,18 +95,35 @@ function rewriteUrl(url: string, configs: readonly GitConfig[], push: boolean): 
       }
     }
   }
-  return best ? best.to + url.slice(best.from.length) : url;
+  return best ? best.to + url.slice(best.from.length) : undefined;
 }
 
-/** The push URL of `origin`, or else of the first remote in alphabetical order. */
+/** The first value of `key`, in the order git reads its config files (git collects URLs so). */
+function firstConfigValue(configs: readonly GitConfig[], key: string): string | undefined {
+  for (const config of configs) {
+    const values = config.get(key);
+    if (values && values.length > 0) return values[0];
+  }
+  return undefined;
+}
+
+/**
+ * The push URL of `origin`, or else of the first remote in alphabetical order, as `git remote
+ * get-url --push` gives it: the first `pushurl` (rewritten by `insteadOf`), or else the first `url`
+ * rewritten by a `pushInsteadOf` rule when one matches, by an `insteadOf` rule otherwise.
+ */
 function chooseRemote(configs: readonly GitConfig[]): RemoteChoice | undefined {
   const names = configsOf(configs, 'remote.').sort();
   const name = names.includes('origin') ? 'origin' : names[0];
   if (name === undefined) return undefined;
-  const pushUrl = configValue(configs, `remote.${name}.pushurl`);
-  if (pushUrl !== undefined) return { name, rawUrl: rewriteUrl(pushUrl, configs, false) };
-  const url = configValue(configs, `remote.${name}.url`) ?? '';
-  return { name, rawUrl: rewriteUrl(url, configs, true) };
+  const pushUrl = firstConfigValue(configs, `remote.${name}.pushurl`);
+  if (pushUrl !== undefined) {
+    return { name, rawUrl: rewriteUrl(pushUrl, configs, 'insteadof') ?? pushUrl };
+  }
+  const url = firstConfigValue(configs, `remote.${name}.url`) ?? '';
+  const rawUrl =
+    rewriteUrl(url, configs, 'pushinsteadof') ?? rewriteUrl(url, configs, 'insteadof') ?? url;
+  return { name, rawUrl };
 }
 
 interface Inspection {
@@ -338,8 +361,9 @@ export class GitStatus {
    * @param file - Absolute, or relative to {@link GitStatus.repoDir}.
    */
   async isFileClean(file: string): Promise<boolean> {
+    if (!this.#repo || !this.repoDir) return false;
     const located = await this.#locate(file);
-    if (!('path' in located) || !this.#repo) return false;
+    if (!('path' in located)) return false;
     return (await fileStateAgainstHead(this.#repo, located.path)) === 'clean';
   }
 

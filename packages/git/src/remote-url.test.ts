@@ -21,6 +21,12 @@ describe('normalizeRemoteUrl', () => {
     ['https://user:ghp_t0ken@github.com/acme/etl.git', 'https://github.com/acme/etl'],
     ['https://oauth2:glpat-x@gitlab.com/group/sub/etl.git', 'https://gitlab.com/group/sub/etl'],
     ['https://x-access-token@github.com/acme/etl', 'https://github.com/acme/etl'],
+    // A password with an "@" of its own: none of it may reach the link.
+    ['https://user:p@ss@github.com/acme/etl.git', 'https://github.com/acme/etl'],
+    ['https://github.com/acme/etl@v2', 'https://github.com/acme/etl@v2'],
+    // scp-like with an IPv6 host in brackets, and ssh:// with one.
+    ['git@[2001:db8::1]:acme/etl.git', 'https://[2001:db8::1]/acme/etl'],
+    ['ssh://git@[2001:db8::1]:2222/acme/etl.git', 'https://[2001:db8::1]/acme/etl'],
     ['https://git.acme.io:8443/team/etl.git', 'https://git.acme.io:8443/team/etl'],
     ['https://github.com:443/acme/etl', 'https://github.com/acme/etl'],
     ['http://user:pw@gitea.local:3000/team/etl.git', 'http://gitea.local:3000/team/etl'],

@@ -1,9 +1,11 @@
 // ssh://, git+ssh://, ssh+git://, git://, http:// and https:// URLs; anything else with "://"
 // (file://, ext::, ...) is not a hosted remote.
+// The user information runs to the last "@" before the path: a password may hold an "@" of its own.
 const URL_FORM =
-  /^([a-z][a-z0-9+.-]*):\/\/(?:([^@/]*)@)?(\[[^\]]+\]|[^/:?#]+)(?::(\d*))?(\/[^?#]*)?/i;
-// scp-like syntax: [user@]host:path, where the part before the first colon has no slash.
-const SCP_FORM = /^(?:([^@/:\s]+)@)?([^@/:\s]+):(?!\/\/)(.*)$/;
+  /^([a-z][a-z0-9+.-]*):\/\/(?:([^/]*)@)?(\[[^\]]+\]|[^/:?#@]+)(?::(\d*))?(\/[^?#]*)?/i;
+// scp-like syntax: [user@]host:path, where the part before the first colon has no slash; the host
+// may be an IPv6 address in brackets.
+const SCP_FORM = /^(?:([^@/:\s]+)@)?(\[[^\]/]+\]|[^@/:\s]+):(?!\/\/)(.*)$/;
 // Remote helpers (`ext::cmd`, `fd::0`) name a program, not a host.
 const REMOTE_HELPER = /^[a-z][a-z0-9+.-]*::/i;
 const SSH_SCHEMES = new Set(['ssh', 'git+ssh', 'ssh+git']);

@@ -147,13 +147,16 @@ function isValidHead(head: string): boolean {
  */
 export async function layoutAt(worktree: string): Promise<RepositoryLayout | undefined> {
   const dotGit = join(worktree, '.git');
-  let info: Stats;
+  let info: Stats | undefined;
   try {
     info = lstatSync(dotGit);
+    // A .git symlink counts as what it points to: a directory, or a file saying "gitdir:".
+    if (info.isSymbolicLink()) info = statSync(dotGit, { throwIfNoEntry: false });
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;
   }
+  if (!info) return undefined;
   let gitdir: string;
   if (info.isFile()) {
     const text = readFileSync(dotGit, 'utf8');
@@ -166,7 +169,15 @@ export async function layoutAt(worktree: string): Promise<RepositoryLayout | und
       );
     }
     gitdir = isAbsolute(match[1]) ? match[1] : resolve(worktree, match[1]);
-  } else if (info.isDirectory() || info.isSymbolicLink()) {
+    // Git stops here too ("not a git repository"), rather than looking further up.
+    if (!statSync(join(gitdir, 'HEAD'), { throwIfNoEntry: false })) {
+      throw new GitError(
+        'corrupt_repository',
+        `${dotGit} points to ${gitdir}, which is not a git directory (it has no HEAD); fix the path in ${dotGit}, or remove the file if the repository is gone.`,
+        { details: { path: dotGit, gitdir } },
+      );
+    }
+  } else if (info.isDirectory()) {
     gitdir = dotGit;
   } else {
     return undefined;
@@ -263,9 +274,10 @@ export async function remoteTrackingOids(
   remote: string,
 ): Promise<string[]> {
   const prefix = `refs/remotes/${remote}/`;
-  const oids = new Set<string>();
+  // By ref name: a loose ref overrides its packed copy, which may be stale.
+  const oids = new Map<string, string>();
   for (const [name, oid] of await packedRefs(layout.commondir)) {
-    if (name.startsWith(prefix)) oids.add(oid);
+    if (name.startsWith(prefix)) oids.set(name, oid);
   }
   const walk = async (relative: string): Promise<void> => {
     let entries: Dirent[];
@@ -279,12 +291,12 @@ export async function remoteTrackingOids(
       if (entry.isDirectory()) await walk(`${child}/`);
       else {
         const ref = await readRef(layout, child).catch(() => undefined);
-        if (ref && 'oid' in ref) oids.add(ref.oid);
+        if (ref && 'oid' in ref) oids.set(child, ref.oid);
       }
     }
   };
   await walk(prefix);
-  return [...oids];
+  return [...new Set(oids.values())];
 }
 
 /** Whether the repository is a shallow clone (a non-empty `shallow` file in the common dir). */
