@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { configBoolean, configValue, parseGitConfig } from './git-config';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createRepo, git, removeScratch, scratchDir } from './__fixtures__/git-repository';
+import { configBoolean, configValue, parseGitConfig, readGitConfig, wildmatch } from './git-config';
+import { GitStatus } from './git-status';
+
+afterAll(removeScratch);
 
 describe('parseGitConfig', () => {
   it('reads sections, subsections, quoting, escapes, comments and continuations', () => {
@@ -50,5 +56,96 @@ describe('parseGitConfig', () => {
     expect(configBoolean('2', false)).toBe(true);
     expect(configBoolean('1k', false)).toBe(true);
     expect(configBoolean('0', true)).toBe(false);
+  });
+});
+
+describe('wildmatch (WM_PATHNAME), as includeIf patterns use it', () => {
+  it.each([
+    ['/home/u/work/**', '/home/u/work/a/b/.git', true],
+    ['/home/u/work/**', '/home/u/other/.git', false],
+    ['**/work/*/.git', '/srv/work/repo/.git', true],
+    ['**/work/*/.git', '/srv/work/a/b/.git', false],
+    ['**/r?po/.git', '/x/repo/.git', true],
+    ['**/r[a-d]po/.git', '/x/repo/.git', false],
+    ['**/r[!a-d]po/.git', '/x/repo/.git', true],
+    ['feature/**', 'feature/a/b', true],
+    ['feature/*', 'feature/a/b', false],
+    ['main', 'main', true],
+    ['ma\\*n', 'ma*n', true],
+    ['ma\\*n', 'moon', false],
+    ['a.b', 'axb', false],
+  ])('%s against %s: %s', (pattern, text, expected) => {
+    expect(wildmatch(pattern, text, false)).toBe(expected);
+  });
+
+  it('folds case only when asked (gitdir/i)', () => {
+    expect(wildmatch('/Work/**', '/work/a', false)).toBe(false);
+    expect(wildmatch('/Work/**', '/work/a', true)).toBe(true);
+  });
+});
+
+describe('includes', () => {
+  const saved = process.env.GIT_CONFIG_GLOBAL;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.GIT_CONFIG_GLOBAL;
+    else process.env.GIT_CONFIG_GLOBAL = saved;
+  });
+
+  it('reads an included file at the place of the include', async () => {
+    const dir = scratchDir();
+    writeFileSync(
+      join(dir, 'a'),
+      '[user]\n\tname = a\n[include]\n\tpath = b\n[user]\n\tname = c\n',
+    );
+    writeFileSync(join(dir, 'b'), '[user]\n\tname = b\n[include]\n\tpath = a\n');
+    // b includes a again: the loop stops at git's depth limit instead of running forever.
+    const values = (await readGitConfig(join(dir, 'a'))).get('user.name') ?? [];
+    expect(values.slice(0, 3)).toEqual(['a', 'b', 'a']);
+    expect(values.at(-1)).toBe('c');
+  });
+
+  it('follows include.path and includeIf gitdir/onbranch in the global config, as git does', async () => {
+    const home = scratchDir();
+    const work = join(home, 'work');
+    mkdirSync(work);
+    writeFileSync(join(home, 'rewrite'), '[url "https://github.com/"]\n\tinsteadOf = work:\n');
+    writeFileSync(join(home, 'ignores'), '*.scratch\n');
+    writeFileSync(join(home, 'excludes'), `[core]\n\texcludesFile = ${join(home, 'ignores')}\n`);
+    writeFileSync(join(home, 'feature'), '[url "https://gitlab.com/"]\n\tpushInsteadOf = work:\n');
+    writeFileSync(
+      join(home, 'gitconfig'),
+      [
+        `[includeIf "gitdir:${work}/"]`,
+        '\tpath = rewrite',
+        '[include]',
+        '\tpath = excludes',
+        '[includeIf "onbranch:feature/"]',
+        '\tpath = feature',
+      ].join('\n'),
+    );
+    process.env.GIT_CONFIG_GLOBAL = join(home, 'gitconfig');
+    const inside = join(work, 'etl');
+    mkdirSync(inside);
+    const repo = createRepo({ 'a.txt': 'a\n' });
+    // Moved under the work directory, so that the gitdir condition holds.
+    git(repo, 'remote', 'add', 'origin', 'work:acme/etl');
+    git(home, 'clone', '-q', repo, inside);
+    git(inside, 'remote', 'set-url', 'origin', 'work:acme/etl');
+    writeFileSync(join(inside, 'notes.scratch'), 'ignored by an included excludesFile\n');
+    const status = await GitStatus.fromRepo(inside);
+    expect(status.remoteUrl).toBe('https://github.com/acme/etl');
+    expect(git(inside, 'remote', 'get-url', '--push', 'origin')).toBe(
+      'https://github.com/acme/etl',
+    );
+    expect(status.isTreeClean).toBe(true);
+    expect(git(inside, 'status', '--porcelain')).toBe('');
+    // Outside the work directory the rewrite does not apply.
+    expect((await GitStatus.fromRepo(repo)).remoteUrl).toBe('https://work/acme/etl');
+    // On a feature/ branch, the pushInsteadOf of the onbranch include applies.
+    git(inside, 'checkout', '-q', '-b', 'feature/x');
+    expect(git(inside, 'remote', 'get-url', '--push', 'origin')).toBe(
+      'https://gitlab.com/acme/etl',
+    );
+    expect((await GitStatus.fromRepo(inside)).remoteUrl).toBe('https://gitlab.com/acme/etl');
   });
 });

@@ -137,15 +137,13 @@ interface Inspection {
 
 /**
  * Opens the repository at `layout`: HEAD, index, settings. `repo` is undefined without commits.
- * `userConfigs` are given for submodules, which share the parent's user-level config files.
+ * The user-level config files are read for each repository (a submodule too): their conditional
+ * includes depend on it. Parsed files are cached, so that costs a stat per file.
  */
-async function inspect(
-  layout: RepositoryLayout,
-  userConfigs?: readonly GitConfig[],
-): Promise<Inspection> {
+async function inspect(layout: RepositoryLayout): Promise<Inspection> {
   const [repoConfig, users] = await Promise.all([
     readRepositoryConfig(layout),
-    userConfigs ?? readUserConfigs(),
+    readUserConfigs({ gitdir: layout.gitdir }),
   ]);
   const configs = [...users, repoConfig];
   const base = { layout, repo: undefined, branch: undefined, isShallow: false, remote: undefined };
@@ -207,7 +205,7 @@ async function inspect(
     },
     openSubmodule: async (worktree) => {
       const inner = await layoutAt(worktree);
-      return inner ? (await inspect(inner, users)).repo : undefined;
+      return inner ? (await inspect(inner)).repo : undefined;
     },
   };
   return { layout, repo, branch: head.branch, isShallow, remote, reason: undefined };

@@ -194,7 +194,7 @@ export async function layoutAt(worktree: string): Promise<RepositoryLayout | und
 
 /** Reads the repository's own config (from the common directory). */
 export function readRepositoryConfig(layout: RepositoryLayout): Promise<GitConfig> {
-  return readGitConfig(join(layout.commondir, 'config'));
+  return readGitConfig(join(layout.commondir, 'config'), { gitdir: layout.gitdir });
 }
 
 const readPackedRefs = parsedFileCache(
