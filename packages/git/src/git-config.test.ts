@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createRepo, git, removeScratch, scratchDir } from './__fixtures__/git-repository';
@@ -78,6 +78,33 @@ describe('wildmatch (WM_PATHNAME), as includeIf patterns use it', () => {
     expect(wildmatch(pattern, text, false)).toBe(expected);
   });
 
+  // Each row checked with git itself: `git ls-files -- ':(glob)<pattern>'` (`:(glob,icase)` for the
+  // rows with true in the last column) matches with the same wildmatch.
+  it.each([
+    ['x[\\]]y', 'x]y', true, false],
+    ['b[\\c]c', 'b\\c', false, false],
+    ['b[\\\\]c', 'b\\c', true, false],
+    ['[[:alpha:]]b', 'Ab', true, false],
+    ['[[:upper:]]b', 'ab', false, false],
+    ['[[:upper:]]b', 'ab', true, true],
+    ['[[:xdigit:]][[:digit:]]', 'e9', true, false],
+    ['[[:foo:]]', 'Z', false, false],
+    ['a/***/d', 'a/b/c/d', true, false],
+    ['[z-a]', 'Z', false, false],
+    ['x[', 'x[', false, false],
+    ['[!a]b', 'Ab', true, false],
+    ['[^a]b', 'ab', false, false],
+    ['[]]', ']', true, false],
+    ['AB', 'ab', true, true],
+    // Git does not fold the members of a class.
+    ['a[B]', 'ab', false, true],
+    // Bytes, not characters: "é" is two.
+    ['?', '\u00e9', false, false],
+    ['??', '\u00e9', true, false],
+  ])('as git: %s against %s gives %s (ignoring case: %s)', (pattern, text, expected, fold) => {
+    expect(wildmatch(pattern, text, fold)).toBe(expected);
+  });
+
   it('folds case only when asked (gitdir/i)', () => {
     expect(wildmatch('/Work/**', '/work/a', false)).toBe(false);
     expect(wildmatch('/Work/**', '/work/a', true)).toBe(true);
@@ -102,6 +129,33 @@ describe('includes', () => {
     const values = (await readGitConfig(join(dir, 'a'))).get('user.name') ?? [];
     expect(values.slice(0, 3)).toEqual(['a', 'b', 'a']);
     expect(values.at(-1)).toBe('c');
+  });
+
+  it('reads gitdir:~/ as everything under home, and ./ from the real place of the config file', async () => {
+    const home = scratchDir();
+    const savedHome = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const dotfiles = join(home, 'dotfiles');
+      mkdirSync(join(dotfiles, 'code'), { recursive: true });
+      writeFileSync(join(home, 'everywhere'), '[user]\n\tname = home\n');
+      writeFileSync(join(dotfiles, 'here'), '[user]\n\tname = dotfiles\n');
+      writeFileSync(
+        join(dotfiles, 'gitconfig'),
+        `[includeIf "gitdir:~/"]\n\tpath = ${join(home, 'everywhere')}\n[includeIf "gitdir:./code/"]\n\tpath = ${join(dotfiles, 'here')}\n`,
+      );
+      // ~/.gitconfig is a symlink into a dotfiles repository, as it often is.
+      symlinkSync(join(dotfiles, 'gitconfig'), join(home, '.gitconfig'));
+      const config = await readGitConfig(join(home, '.gitconfig'), {
+        gitdir: join(dotfiles, 'code', 'r', '.git'),
+      });
+      expect(config.get('user.name')).toEqual(['home', 'dotfiles']);
+      const elsewhere = await readGitConfig(join(home, '.gitconfig'), { gitdir: '/srv/r/.git' });
+      expect(elsewhere.get('user.name')).toBeUndefined();
+    } finally {
+      if (savedHome === undefined) delete process.env.HOME;
+      else process.env.HOME = savedHome;
+    }
   });
 
   it('follows include.path and includeIf gitdir/onbranch in the global config, as git does', async () => {

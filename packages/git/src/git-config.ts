@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parsedFileCache } from './parsed-file-cache';
@@ -77,10 +77,13 @@ function includedFile(
 function conditionHolds(condition: string, file: string, context: IncludeContext): boolean {
   const gitdir = /^gitdir(\/i)?:(.*)$/s.exec(condition);
   if (gitdir) {
+    // Joined as text, not with path.join, which would drop a trailing slash and resolve "..".
     let pattern = gitdir[2] as string;
-    if (pattern.startsWith('~/')) pattern = join(homedir(), pattern.slice(2));
-    else if (pattern.startsWith('./')) pattern = join(dirname(file), pattern.slice(2));
-    else if (!pattern.startsWith('/')) pattern = `**/${pattern}`;
+    if (pattern.startsWith('~/')) pattern = `${homedir()}/${pattern.slice(2)}`;
+    else if (pattern.startsWith('./')) {
+      // Relative to the real directory of the config file, as in git (a symlinked ~/.gitconfig).
+      pattern = `${dirname(realpathOr(file))}/${pattern.slice(2)}`;
+    } else if (!pattern.startsWith('/')) pattern = `**/${pattern}`;
     if (pattern.endsWith('/')) pattern += '**';
     return wildmatch(pattern, context.gitdir, gitdir[1] !== undefined);
   }
@@ -94,6 +97,14 @@ function conditionHolds(condition: string, file: string, context: IncludeContext
   return false;
 }
 
+function realpathOr(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 /** The branch HEAD is on (`refs/heads/` left off), or undefined when detached or unreadable. */
 function currentBranch(gitdir: string): string | undefined {
   try {
@@ -104,56 +115,187 @@ function currentBranch(gitdir: string): string | undefined {
   }
 }
 
+const MATCH = 0;
+const NO_MATCH = 1;
+const ABORT_ALL = -1;
+const ABORT_TO_STAR_STAR = -2;
+const SLASH = 0x2f;
+const STAR = 0x2a;
+const BACKSLASH = 0x5c;
+
+const isUpper = (c: number): boolean => c >= 0x41 && c <= 0x5a;
+const isLower = (c: number): boolean => c >= 0x61 && c <= 0x7a;
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+const lower = (c: number): number => (isUpper(c) ? c + 0x20 : c);
+const PUNCTUATION = new Set(Buffer.from('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'));
+
+/** Git's `[:name:]` classes, over bytes (ASCII only, as git's own ctype). */
+const CHARACTER_CLASSES: Record<string, (c: number) => boolean> = {
+  alnum: (c) => isUpper(c) || isLower(c) || isDigit(c),
+  alpha: (c) => isUpper(c) || isLower(c),
+  blank: (c) => c === 0x20 || c === 0x09,
+  cntrl: (c) => c < 0x20 || c === 0x7f,
+  digit: isDigit,
+  graph: (c) => c > 0x20 && c < 0x7f,
+  lower: isLower,
+  print: (c) => c >= 0x20 && c < 0x7f,
+  punct: (c) => PUNCTUATION.has(c),
+  space: (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d,
+  upper: isUpper,
+  xdigit: (c) => isDigit(c) || (lower(c) >= 0x61 && lower(c) <= 0x66),
+};
+
 /**
- * Git's `wildmatch` with `WM_PATHNAME`: `*`, `?` and `[...]` never match a slash, `**/ ` matches
- * any number of directories and a trailing `; /**` everything below.
+ * Git's `wildmatch` with `WM_PATHNAME` (and `WM_CASEFOLD` for `ignoreCase`), as `includeIf`
+ * conditions use it, ported from git's `wildmatch.c` to work on the same bytes: `*`, `?` and
+ * `[...]` never match a slash, `**` matches across slashes when it is a whole path segment.
  */
 export function wildmatch(pattern: string, text: string, ignoreCase: boolean): boolean {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i] as string;
-    if (char === '*') {
-      const atSegmentStart = i === 0 || pattern[i - 1] === '/';
-      if (pattern[i + 1] === '*' && atSegmentStart) {
-        if (i + 2 === pattern.length) {
-          source += '.*';
-          i += 1;
-          continue;
-        }
-        if (pattern[i + 2] === '/') {
-          source += '(?:.*/)?';
-          i += 2;
-          continue;
-        }
-      }
-      while (pattern[i + 1] === '*') i++;
-      source += '[^/]*';
-    } else if (char === '?') {
-      source += '[^/]';
-    } else if (char === '[') {
-      let end = i + 1;
-      if (pattern[end] === '!' || pattern[end] === '^') end++;
-      if (pattern[end] === ']') end++;
-      while (end < pattern.length && pattern[end] !== ']') end++;
-      if (end >= pattern.length) {
-        source += '\\[';
-        continue;
-      }
-      const negated = pattern[i + 1] === '!' || pattern[i + 1] === '^';
-      const members = pattern.slice(i + (negated ? 2 : 1), end).replace(/[\\\]^]/g, '\\$&');
-      source += negated ? `[^/${members}]` : `(?!/)[${members}]`;
-      i = end;
-    } else if (char === '\\' && i + 1 < pattern.length) {
-      source += escapeRegExp(pattern[++i] as string);
-    } else {
-      source += escapeRegExp(char);
-    }
-  }
-  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(text);
+  return dowild(Buffer.from(pattern), 0, Buffer.from(text), 0, ignoreCase) === MATCH;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+function dowild(pattern: Buffer, start: number, text: Buffer, from: number, fold: boolean): number {
+  // C strings: past the end reads as NUL.
+  const p = (i: number): number => (i < pattern.length ? (pattern[i] as number) : 0);
+  const t = (i: number): number => (i < text.length ? (text[i] as number) : 0);
+  const slashFrom = (i: number): number => {
+    const at = text.indexOf(SLASH, i);
+    return at < 0 ? -1 : at;
+  };
+  let pi = start;
+  let ti = from;
+  for (; p(pi) !== 0; ti++, pi++) {
+    let pc = p(pi);
+    let tc = t(ti);
+    if (tc === 0 && pc !== STAR) return ABORT_ALL;
+    if (fold) {
+      tc = lower(tc);
+      pc = lower(pc);
+    }
+    switch (pc) {
+      case BACKSLASH:
+      default: {
+        // As in git, an escaped byte is compared as written (not case-folded).
+        const literal = pc === BACKSLASH ? p(++pi) : pc;
+        if (tc !== literal) return NO_MATCH;
+        continue;
+      }
+      case 0x3f: // '?'
+        if (tc === SLASH) return NO_MATCH;
+        continue;
+      case STAR: {
+        let matchSlash: boolean;
+        if (p(++pi) === STAR) {
+          const previous = pi - 2;
+          while (p(++pi) === STAR) {}
+          if (
+            (previous < start || p(previous) === SLASH) &&
+            (p(pi) === 0 || p(pi) === SLASH || (p(pi) === BACKSLASH && p(pi + 1) === SLASH))
+          ) {
+            if (p(pi) === SLASH && dowild(pattern, pi + 1, text, ti, fold) === MATCH) return MATCH;
+            matchSlash = true;
+          } else {
+            matchSlash = false;
+          }
+        } else {
+          matchSlash = false;
+        }
+        if (p(pi) === 0) {
+          // A trailing "**" matches everything; a trailing "*" only what has no more slashes.
+          if (!matchSlash && slashFrom(ti) >= 0) return NO_MATCH;
+          return MATCH;
+        }
+        if (!matchSlash && p(pi) === SLASH) {
+          // One star and a slash: the rest of this directory name.
+          const slash = slashFrom(ti);
+          if (slash < 0) return NO_MATCH;
+          ti = slash;
+          break;
+        }
+        for (;;) {
+          if (tc === 0) break;
+          const next = p(pi);
+          if (next !== STAR && next !== 0x3f && next !== 0x5b && next !== BACKSLASH) {
+            // A literal follows: skip to where it occurs (not past a slash unless "**").
+            const literal = fold ? lower(next) : next;
+            for (;;) {
+              tc = t(ti);
+              if (tc === 0 || (!matchSlash && tc === SLASH)) break;
+              if (fold) tc = lower(tc);
+              if (tc === literal) break;
+              ti++;
+            }
+            if (tc !== literal) return NO_MATCH;
+          }
+          const matched = dowild(pattern, pi, text, ti, fold);
+          if (matched !== NO_MATCH) {
+            if (!matchSlash || matched !== ABORT_TO_STAR_STAR) return matched;
+          } else if (!matchSlash && tc === SLASH) {
+            return ABORT_TO_STAR_STAR;
+          }
+          tc = t(++ti);
+          if (fold) tc = lower(tc);
+        }
+        return ABORT_ALL;
+      }
+      case 0x5b: {
+        // '[': a class, '!' or '^' negating it.
+        pc = p(++pi);
+        if (pc === 0x5e) pc = 0x21;
+        const negated = pc === 0x21;
+        if (negated) pc = p(++pi);
+        let previous = 0;
+        let matched = false;
+        do {
+          if (pc === 0) return ABORT_ALL;
+          if (pc === BACKSLASH) {
+            pc = p(++pi);
+            if (pc === 0) return ABORT_ALL;
+            if (tc === pc) matched = true;
+          } else if (pc === 0x2d && previous !== 0 && p(pi + 1) !== 0 && p(pi + 1) !== 0x5d) {
+            pc = p(++pi);
+            if (pc === BACKSLASH) {
+              pc = p(++pi);
+              if (pc === 0) return ABORT_ALL;
+            }
+            if (tc <= pc && tc >= previous) matched = true;
+            else if (fold && isLower(tc)) {
+              const upper = tc - 0x20;
+              if (upper <= pc && upper >= previous) matched = true;
+            }
+            pc = 0;
+          } else if (pc === 0x5b && p(pi + 1) === 0x3a) {
+            const nameStart = pi + 2;
+            pi = nameStart;
+            while (p(pi) !== 0 && p(pi) !== 0x5d) pi++;
+            if (p(pi) === 0) return ABORT_ALL;
+            const length = pi - nameStart - 1;
+            if (length < 0 || p(pi - 1) !== 0x3a) {
+              // No ":]": a "[" like any other.
+              pi = nameStart - 2;
+              pc = 0x5b;
+              if (tc === pc) matched = true;
+              previous = pc;
+              pc = p(++pi);
+              continue;
+            }
+            const name = pattern.toString('latin1', nameStart, nameStart + length);
+            const test = CHARACTER_CLASSES[name];
+            if (!test) return ABORT_ALL;
+            if (test(tc) || (name === 'upper' && fold && isLower(tc))) matched = true;
+            pc = 0;
+          } else if (tc === pc) {
+            matched = true;
+          }
+          previous = pc;
+          pc = p(++pi);
+        } while (pc !== 0x5d);
+        if (matched === negated || tc === SLASH) return NO_MATCH;
+        continue;
+      }
+    }
+  }
+  return t(ti) !== 0 ? NO_MATCH : MATCH;
 }
 
 /** The last value of `key` across `configs` (later configs win, as in git), or undefined. */

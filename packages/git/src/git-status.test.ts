@@ -170,6 +170,12 @@ describe('repository discovery and remote-tracking refs', () => {
     const error = await GitStatus.fromRepo(join(parent, 'inner')).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'corrupt_repository' });
     expect((error as Error).message).toContain('which is not a git directory');
+    // From the parent, a file beside it is the parent's, as for git.
+    write(parent, 'inner/f.txt', 'f\n');
+    git(parent, 'add', 'inner/f.txt');
+    git(parent, 'commit', '-qm', 'a file beside a broken .git');
+    const status = await GitStatus.fromRepo(parent);
+    expect(await status.isFileClean('inner/f.txt')).toBe(true);
   });
 
   it('isFileClean outside a repository is false, not a throw', async () => {
@@ -250,6 +256,15 @@ describe('remotes', () => {
         ['config', 'url.https://gitlab.com/.insteadOf', 'gh:acme/'],
       ],
       'https://github.com/acme/etl',
+    ],
+    [
+      'the first URL a pushInsteadOf rule rewrites, even when it is not the first URL',
+      [
+        ['remote', 'add', 'origin', 'https://github.com/acme/first.git'],
+        ['remote', 'set-url', '--add', 'origin', 'https://example.com/b/second.git'],
+        ['config', 'url.https://gitlab.com/pushed/.pushInsteadOf', 'https://example.com/b/'],
+      ],
+      'https://gitlab.com/pushed/second',
     ],
     [
       'insteadOf, not pushInsteadOf, on an explicit push URL',

@@ -98,32 +98,31 @@ function rewriteUrl(
   return best ? best.to + url.slice(best.from.length) : undefined;
 }
 
-/** The first value of `key`, in the order git reads its config files (git collects URLs so). */
-function firstConfigValue(configs: readonly GitConfig[], key: string): string | undefined {
-  for (const config of configs) {
-    const values = config.get(key);
-    if (values && values.length > 0) return values[0];
-  }
-  return undefined;
+/** Every value of `key`, in the order git reads its config files (git collects URLs so). */
+function allConfigValues(configs: readonly GitConfig[], key: string): string[] {
+  return configs.flatMap((config) => config.get(key) ?? []);
 }
 
 /**
  * The push URL of `origin`, or else of the first remote in alphabetical order, as `git remote
- * get-url --push` gives it: the first `pushurl` (rewritten by `insteadOf`), or else the first `url`
- * rewritten by a `pushInsteadOf` rule when one matches, by an `insteadOf` rule otherwise.
+ * get-url --push` gives it: the first `pushurl` (rewritten by `insteadOf`); without one, the first
+ * `url` that a `pushInsteadOf` rule rewrites, or else the first `url` (rewritten by `insteadOf`).
  */
 function chooseRemote(configs: readonly GitConfig[]): RemoteChoice | undefined {
   const names = configsOf(configs, 'remote.').sort();
   const name = names.includes('origin') ? 'origin' : names[0];
   if (name === undefined) return undefined;
-  const pushUrl = firstConfigValue(configs, `remote.${name}.pushurl`);
+  const [pushUrl] = allConfigValues(configs, `remote.${name}.pushurl`);
   if (pushUrl !== undefined) {
     return { name, rawUrl: rewriteUrl(pushUrl, configs, 'insteadof') ?? pushUrl };
   }
-  const url = firstConfigValue(configs, `remote.${name}.url`) ?? '';
-  const rawUrl =
-    rewriteUrl(url, configs, 'pushinsteadof') ?? rewriteUrl(url, configs, 'insteadof') ?? url;
-  return { name, rawUrl };
+  const urls = allConfigValues(configs, `remote.${name}.url`);
+  for (const url of urls) {
+    const pushed = rewriteUrl(url, configs, 'pushinsteadof');
+    if (pushed !== undefined) return { name, rawUrl: pushed };
+  }
+  const url = urls[0] ?? '';
+  return { name, rawUrl: rewriteUrl(url, configs, 'insteadof') ?? url };
 }
 
 interface Inspection {
@@ -451,7 +450,9 @@ export class GitStatus {
     if (path === '' || path.startsWith(`..${sep}`) || path === '..' || isAbsolute(path)) {
       return { reason: `${file} is outside the repository ${repoDir}` };
     }
-    const owner = await discoverRepository(real);
+    // A broken .git on the way (git would refuse to work inside it) does not make the file
+    // another repository's: as for git, it stays this one's.
+    const owner = await discoverRepository(real).catch(() => undefined);
     if (owner && owner.worktree !== repoDir) {
       return {
         reason: `${file} belongs to the repository at ${owner.worktree} (a submodule or nested repository), not to ${repoDir}; use linkForDefinition or GitStatus.fromRepo("${owner.worktree}")`,

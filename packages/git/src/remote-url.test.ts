@@ -24,6 +24,8 @@ describe('normalizeRemoteUrl', () => {
     // A password with an "@" of its own: none of it may reach the link.
     ['https://user:p@ss@github.com/acme/etl.git', 'https://github.com/acme/etl'],
     ['https://github.com/acme/etl@v2', 'https://github.com/acme/etl@v2'],
+    // An "@" after the query starts is not user information.
+    ['https://u@github.com/acme/etl?x@y/z', 'https://github.com/acme/etl'],
     // scp-like with an IPv6 host in brackets, and ssh:// with one.
     ['git@[2001:db8::1]:acme/etl.git', 'https://[2001:db8::1]/acme/etl'],
     ['ssh://git@[2001:db8::1]:2222/acme/etl.git', 'https://[2001:db8::1]/acme/etl'],

@@ -1,8 +1,9 @@
 // ssh://, git+ssh://, ssh+git://, git://, http:// and https:// URLs; anything else with "://"
 // (file://, ext::, ...) is not a hosted remote.
-// The user information runs to the last "@" before the path: a password may hold an "@" of its own.
+// The user information runs to the last "@" before the path, query or fragment: a password may
+// hold an "@" of its own.
 const URL_FORM =
-  /^([a-z][a-z0-9+.-]*):\/\/(?:([^/]*)@)?(\[[^\]]+\]|[^/:?#@]+)(?::(\d*))?(\/[^?#]*)?/i;
+  /^([a-z][a-z0-9+.-]*):\/\/(?:([^/?#]*)@)?(\[[^\]]+\]|[^/:?#@]+)(?::(\d*))?(\/[^?#]*)?/i;
 // scp-like syntax: [user@]host:path, where the part before the first colon has no slash; the host
 // may be an IPv6 address in brackets.
 const SCP_FORM = /^(?:([^@/:\s]+)@)?(\[[^\]/]+\]|[^@/:\s]+):(?!\/\/)(.*)$/;
