@@ -173,13 +173,6 @@ function dowild(pattern: Buffer, start: number, text: Buffer, from: number, fold
       pc = lower(pc);
     }
     switch (pc) {
-      case BACKSLASH:
-      default: {
-        // As in git, an escaped byte is compared as written (not case-folded).
-        const literal = pc === BACKSLASH ? p(++pi) : pc;
-        if (tc !== literal) return NO_MATCH;
-        continue;
-      }
       case 0x3f: // '?'
         if (tc === SLASH) return NO_MATCH;
         continue;
@@ -292,6 +285,11 @@ function dowild(pattern: Buffer, start: number, text: Buffer, from: number, fold
         } while (pc !== 0x5d);
         if (matched === negated || tc === SLASH) return NO_MATCH;
         continue;
+      }
+      default: {
+        // A byte, or an escaped one, which is compared as written (not case-folded), as in git.
+        const literal = pc === BACKSLASH ? p(++pi) : pc;
+        if (tc !== literal) return NO_MATCH;
       }
     }
   }
