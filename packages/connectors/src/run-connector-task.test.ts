@@ -34,6 +34,17 @@ function fakeTask(connector: AsyncConnector<{ jobId: string }> = new FakeJobConn
   });
 }
 
+/** A job made directly through the connector, as a run that crashed after `create` left it. */
+function createJob(connector: FakeJobConnector, polls: number) {
+  return connector.create({
+    taskTemplate: fakeTask(connector).toTaskTemplate({ project: 'p', domain: 'd', version: 'v' }),
+    inputs: { polls },
+    outputPrefix: '',
+    secrets: {},
+    signal: new AbortController().signal,
+  });
+}
+
 describe('runConnectorTask', () => {
   it('creates, polls until terminal and returns checked outputs', async () => {
     const connector = new FakeJobConnector();
@@ -231,13 +242,7 @@ describe('runConnectorTask', () => {
   it('re-attaches to a saved job instead of creating another', async () => {
     const connector = new FakeJobConnector();
     const store = new MemoryStateStore();
-    const meta = await connector.create({
-      taskTemplate: fakeTask(connector).toTaskTemplate({ project: 'p', domain: 'd', version: 'v' }),
-      inputs: { polls: 2 },
-      outputPrefix: '',
-      secrets: {},
-      signal: new AbortController().signal,
-    });
+    const meta = await createJob(connector, 2);
     await store.save('run-1', {
       taskType: 'fake_job',
       taskTypeVersion: 0,
@@ -289,13 +294,7 @@ describe('runConnectorTask', () => {
     // may answer null for a run it does not have.
     const dated = { ...saved, connector: connector.name, createdAt: new Date() };
     await store.save('run-dated', dated as unknown as typeof saved);
-    const meta = await connector.create({
-      taskTemplate: fakeTask(connector).toTaskTemplate({ project: 'p', domain: 'd', version: 'v' }),
-      inputs: { polls: 1 },
-      outputPrefix: '',
-      secrets: {},
-      signal: new AbortController().signal,
-    });
+    const meta = await createJob(connector, 1);
     await store.save('run-dated', {
       ...(dated as unknown as typeof saved),
       resourceMeta: JSON.stringify(meta),
