@@ -587,6 +587,18 @@ describe('whole-tree cleanliness, compared with git status --porcelain', () => {
     expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('deleted: b.txt');
   });
 
+  it('a directory deleted from the index is named by its first file, as git names it', async () => {
+    const dir = createRepo({
+      'a.txt': 'a\n',
+      'd/e/b.txt': 'b\n',
+      'd/e/c.txt': 'c\n',
+      'd/f.txt': 'f\n',
+    });
+    git(dir, 'rm', '-q', '-r', 'd');
+    expect((await expectCleanLikeGit(dir, false)).firstChange).toBe('deleted: d/e/b.txt');
+    expect(git(dir, 'status', '--porcelain').split('\n')[0]).toBe('D  d/e/b.txt');
+  });
+
   it('an intent-to-add entry (git add -N) makes it dirty', async () => {
     const dir = createRepo({ 'a.txt': 'a\n' });
     write(dir, 'later.txt', 'l\n');

@@ -44,6 +44,9 @@ describe('normalizeRemoteUrl', () => {
     ['https://jdoe@bitbucket.org/team/etl.git', 'https://bitbucket.org/team/etl'],
     ['https://bb.acme.io/scm/proj/etl.git', 'https://bb.acme.io/scm/proj/etl'],
     ['ssh://git@bb.acme.io:7999/proj/etl.git', 'https://bb.acme.io/scm/proj/etl'],
+    // git's scp-like form with an SSH port in brackets.
+    ['git@[bb.acme.io:7999]:proj/etl.git', 'https://bb.acme.io/scm/proj/etl'],
+    ['[git.acme.io:2222]:team/etl.git', 'https://git.acme.io/team/etl'],
     // Azure DevOps
     ['https://acme@dev.azure.com/acme/Data/_git/etl', 'https://dev.azure.com/acme/Data/_git/etl'],
     ['git@ssh.dev.azure.com:v3/acme/Data/etl', 'https://dev.azure.com/acme/Data/_git/etl'],

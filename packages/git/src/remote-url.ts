@@ -67,7 +67,10 @@ function parseScpForm(url: string): ParsedRemote | undefined {
   if (url.includes('://')) return undefined;
   const match = SCP_FORM.exec(url);
   if (!match) return undefined;
-  const [, , host = '', path = ''] = match;
+  const [, , written = '', path = ''] = match;
+  // `[host:port]:path` names an SSH port in git's scp-like form (an IPv6 address has more colons).
+  const withPort = /^\[([^:\]]+):(\d+)\]$/.exec(written);
+  const host = withPort ? (withPort[1] as string) : written;
   // `C:\repo` or `C:/repo` is a Windows path, not host "C".
   if (host.length === 1 && /^[\\/]/.test(path)) return undefined;
   if (host === '.' || host === '..' || path === '') return undefined;
@@ -77,7 +80,7 @@ function parseScpForm(url: string): ParsedRemote | undefined {
     port: undefined,
     path: `/${path.replace(/^\/+/, '')}`,
     viaSsh: true,
-    sshPort: undefined,
+    sshPort: withPort?.[2],
   };
 }
 

@@ -317,6 +317,20 @@ async function compareHeadWithIndex(
 
   // Paths and names here are byte strings (GitIndex.bytePath): exact for any name, in git's
   // byte order; `shown` turns one back into text for a message.
+  const inGitOrder = (tree: ReadonlyMap<string, TreeEntry>): string[] =>
+    // Directories sort as if their name ended with '/'.
+    [...tree.keys()].sort((a, b) => {
+      const left = tree.get(a)?.type === 'tree' ? `${a}/` : a;
+      const right = tree.get(b)?.type === 'tree' ? `${b}/` : b;
+      return left < right ? -1 : left > right ? 1 : 0;
+    });
+  const firstFile = async (treeOid: string, prefix: string): Promise<string> => {
+    const tree = await readTreeEntries(repo.layout.commondir, treeOid, options.counters);
+    const [name] = inGitOrder(tree);
+    const item = name === undefined ? undefined : tree.get(name);
+    if (name === undefined || !item) return prefix;
+    return item.type === 'tree' ? firstFile(item.oid, `${prefix}${name}/`) : `${prefix}${name}`;
+  };
   let position = 0;
   const pathAt = (at: number): string | undefined =>
     at < index.count ? index.bytePath(at) : undefined;
@@ -324,19 +338,14 @@ async function compareHeadWithIndex(
   const walk = async (treeOid: string, prefix: string): Promise<FirstChange> => {
     throwIfAborted(options.signal, 'Comparing HEAD with the index');
     const tree = await readTreeEntries(repo.layout.commondir, treeOid, options.counters);
-    // Tree entries in git order: directories sort as if their name ended with '/'.
-    const names = [...tree.keys()].sort((a, b) => {
-      const left = tree.get(a)?.type === 'tree' ? `${a}/` : a;
-      const right = tree.get(b)?.type === 'tree' ? `${b}/` : b;
-      return left < right ? -1 : left > right ? 1 : 0;
-    });
-    for (const name of names) {
+    for (const name of inGitOrder(tree)) {
       const item = tree.get(name) as TreeEntry;
       const path = prefix + name;
       if (item.type === 'tree') {
         const directoryPrefix = `${path}/`;
         const directory = trees.get(directoryPrefix);
-        if (!directory) return `deleted: ${shown(directoryPrefix)}`;
+        // Gone from the index altogether: named by its first file, as git status names it.
+        if (!directory) return `deleted: ${shown(await firstFile(item.oid, directoryPrefix))}`;
         if (directory.oid === item.oid) {
           // Every entry under the directory matches HEAD's: skipped by count when the walk is at
           // the directory's first entry and the count lands on its last, else one by one (an
