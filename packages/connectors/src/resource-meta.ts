@@ -1,3 +1,4 @@
+import { zodIssueLines } from '@flyte/idl';
 import type { z } from 'zod';
 import { InvalidResourceMetaError } from './errors';
 
@@ -65,9 +66,7 @@ export function decodeResourceMeta<M>(
   }
   const result = schema.safeParse(value);
   if (!result.success) {
-    const issues = result.error.issues.map(
-      (i) => `${['meta', ...i.path.map(String)].join('.')}: ${i.message}`,
-    );
+    const issues = zodIssueLines(result.error, 'meta');
     throw new InvalidResourceMetaError(
       `Connector "${connector}": resource_meta does not match its metadata schema: ${issues.join('; ')}. Was it created by another connector or an older version?`,
       { connector, issues },

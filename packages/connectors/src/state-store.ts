@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FlyteError } from '@flyte/idl';
+import { FlyteError, zodIssueLines } from '@flyte/idl';
 import { z } from 'zod';
 
 /** What a durable run saves right after `create`, to re-attach after a crash. */
@@ -38,9 +38,7 @@ export type ReattachableRun = Omit<StoredConnectorRun, 'createdAt'>;
 export function checkStoredRun(runId: string, value: unknown): ReattachableRun {
   const result = storedConnectorRunSchema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map(
-    (issue) => `${['state', ...issue.path.map(String)].join('.')}: ${issue.message}`,
-  );
+  const issues = zodIssueLines(result.error, 'state');
   throw new FlyteError(
     'invalid_run_state',
     `The saved state of run "${runId}" is not a connector run: ${issues.join('; ')}. Remove it from the state store to start the run afresh (the external job it pointed to may still be running).`,

@@ -43,4 +43,4 @@ export {
   type TaskTemplateContext,
   type TaskTemplateExtras,
 } from './task-definition';
-export { InvalidTaskIoError, parseTaskIo, type TaskIoBoundary } from './task-io';
+export { InvalidTaskIoError, parseTaskIo, type TaskIoBoundary, zodIssueLines } from './task-io';

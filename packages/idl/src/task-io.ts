@@ -14,14 +14,22 @@ export interface TaskIoBoundary {
 }
 
 /**
+ * zod's issues as lines `root.path.to.field: problem`, the form every `@flyte` error that reports
+ * a schema mismatch uses in its message and `details.issues`.
+ */
+export function zodIssueLines(error: z.ZodError, root: string): string[] {
+  return error.issues.map(
+    (issue) => `${[root, ...issue.path.map(String)].join('.')}: ${issue.message}`,
+  );
+}
+
+/**
  * Values crossing a task boundary did not match the task's schema. The message lists every
  * issue as `stage.path: problem`; `details.issues` holds the same lines.
  */
 export class InvalidTaskIoError extends FlyteError {
   constructor(boundary: TaskIoBoundary, error: z.ZodError) {
-    const issues = error.issues.map(
-      (issue) => `${[boundary.stage, ...issue.path.map(String)].join('.')}: ${issue.message}`,
-    );
+    const issues = zodIssueLines(error, boundary.stage);
     super(
       'invalid_task_io',
       `${boundary.kind ?? 'Task'} "${boundary.task}" got invalid ${boundary.stage}: ${issues.join('; ')}${boundary.hint ? `. ${boundary.hint}` : ''}`,
