@@ -30,8 +30,13 @@ const MAX_INCLUDE_DEPTH = 10;
  * process and re-read only when their mtime or size changes.
  */
 export async function readGitConfig(file: string, context?: IncludeContext): Promise<GitConfig> {
+  return toConfig(withIncludes(file, context, 0));
+}
+
+/** Entries in file order as a {@link GitConfig}: each key's values in that order. */
+function toConfig(entries: ConfigEntries): GitConfig {
   const config = new Map<string, string[]>();
-  for (const [key, value] of withIncludes(file, context, 0)) {
+  for (const [key, value] of entries) {
     const values = config.get(key);
     if (values) values.push(value);
     else config.set(key, [value]);
@@ -158,10 +163,6 @@ function dowild(pattern: Buffer, start: number, text: Buffer, from: number, fold
   // C strings: past the end reads as NUL.
   const p = (i: number): number => (i < pattern.length ? (pattern[i] as number) : 0);
   const t = (i: number): number => (i < text.length ? (text[i] as number) : 0);
-  const slashFrom = (i: number): number => {
-    const at = text.indexOf(SLASH, i);
-    return at < 0 ? -1 : at;
-  };
   let pi = start;
   let ti = from;
   for (; p(pi) !== 0; ti++, pi++) {
@@ -195,12 +196,12 @@ function dowild(pattern: Buffer, start: number, text: Buffer, from: number, fold
         }
         if (p(pi) === 0) {
           // A trailing "**" matches everything; a trailing "*" only what has no more slashes.
-          if (!matchSlash && slashFrom(ti) >= 0) return NO_MATCH;
+          if (!matchSlash && text.indexOf(SLASH, ti) >= 0) return NO_MATCH;
           return MATCH;
         }
         if (!matchSlash && p(pi) === SLASH) {
           // One star and a slash: the rest of this directory name.
-          const slash = slashFrom(ti);
+          const slash = text.indexOf(SLASH, ti);
           if (slash < 0) return NO_MATCH;
           ti = slash;
           break;
@@ -344,13 +345,7 @@ export async function readUserConfigs(context?: IncludeContext): Promise<GitConf
 
 /** Parses git config syntax (sections, subsections, quoting, escapes, continuation lines). */
 export function parseGitConfig(text: string): GitConfig {
-  const config = new Map<string, string[]>();
-  for (const [key, value] of parseGitConfigEntries(text)) {
-    const values = config.get(key);
-    if (values) values.push(value);
-    else config.set(key, [value]);
-  }
-  return config;
+  return toConfig(parseGitConfigEntries(text));
 }
 
 /** {@link parseGitConfig}'s entries, in file order (where includes are read in). */
@@ -384,7 +379,7 @@ function parseGitConfigEntries(text: string): ConfigEntries {
       let raw = rawValue;
       // A backslash at the very end continues the value on the next line, unless it is part of
       // a comment.
-      while (/(^|[^\\])(\\\\)*\\$/.test(raw) && !hasComment(raw) && index + 1 < lines.length) {
+      while (/(^|[^\\])(\\\\)*\\$/.test(raw) && commentStart(raw) < 0 && index + 1 < lines.length) {
         raw = raw.slice(0, -1) + (lines[++index] ?? '');
       }
       value = unquote(raw);
@@ -394,25 +389,27 @@ function parseGitConfigEntries(text: string): ConfigEntries {
   return entries;
 }
 
-/** Whether `raw` holds a comment (`#` or `;` outside quotes, not escaped). */
-function hasComment(raw: string): boolean {
+/** Where a comment starts in `raw` (`#` or `;` outside quotes, not escaped), or -1. */
+function commentStart(raw: string): number {
   let quoted = false;
   for (let i = 0; i < raw.length; i++) {
     const char = raw[i];
     if (char === '\\') i++;
     else if (char === '"') quoted = !quoted;
-    else if (!quoted && (char === '#' || char === ';')) return true;
+    else if (!quoted && (char === '#' || char === ';')) return i;
   }
-  return false;
+  return -1;
 }
 
-function unquote(raw: string): string {
+/** A value as written (up to any comment): quotes removed, escapes applied, outer blanks dropped. */
+function unquote(written: string): string {
+  const end = commentStart(written);
+  const raw = end < 0 ? written : written.slice(0, end);
   let out = '';
   let quoted = false;
   let pendingSpace = '';
   for (let i = 0; i < raw.length; i++) {
     const char = raw[i] as string;
-    if (!quoted && (char === '#' || char === ';')) break;
     if (char === '"') {
       quoted = !quoted;
       out += pendingSpace;
