@@ -304,8 +304,8 @@ describe('runConnectorTask', () => {
     ).resolves.toEqual({ polls: 1 });
     // Re-attached to the job made above, not a new one.
     expect(connector.calls.create).toBe(1);
+    // A store over a database, answering null for a run it does not have.
     const nullStore = {
-      ...store,
       load: async () => null as never,
       save: async () => {},
       remove: async () => {},

@@ -125,7 +125,7 @@ function readAt(descriptor: number, position: number, length: number): Buffer {
  * entry cannot be read here.
  */
 async function readPackedObject(
-  commondir: string,
+  stores: readonly ObjectStore[],
   descriptor: number,
   offset: number,
   depth: number,
@@ -153,13 +153,9 @@ async function readPackedObject(
       byte = header[position++] as number;
       distance = (distance + 1) * 128 + (byte & 0x7f);
     }
-    base = await readPackedObject(commondir, descriptor, offset - distance, depth + 1);
+    base = await readPackedObject(stores, descriptor, offset - distance, depth + 1);
   } else if (type === REF_DELTA) {
-    base = await readObjectAt(
-      commondir,
-      header.toString('hex', position, position + 20),
-      depth + 1,
-    );
+    base = await readObjectAt(stores, header.toString('hex', position, position + 20), depth + 1);
     position += 20;
   } else if (PACKED_TYPES[type] === undefined) {
     return undefined;
@@ -261,14 +257,36 @@ function objectDirectories(commondir: string): string[] {
   return directories;
 }
 
+/** One object directory, and its pack indexes once asked for. */
+interface ObjectStore {
+  readonly objects: string;
+  packs(): Promise<PackIndex[]>;
+}
+
+/**
+ * The repository's object directories (its own and its alternates) for one read: the alternates
+ * list is read once, and each directory's pack indexes once, however long the delta chain.
+ */
+function objectStores(commondir: string): ObjectStore[] {
+  return objectDirectories(commondir).map((objects) => {
+    let packs: Promise<PackIndex[]> | undefined;
+    return {
+      objects,
+      packs: () => {
+        packs ??= loadPackIndexes(objects);
+        return packs;
+      },
+    };
+  });
+}
+
 async function readObjectAt(
-  commondir: string,
+  stores: readonly ObjectStore[],
   oid: string,
   depth: number,
 ): Promise<GitObject | undefined> {
-  const directories = objectDirectories(commondir);
   let loose: Buffer | undefined;
-  for (const objects of directories) {
+  for (const { objects } of stores) {
     try {
       loose = readFileSync(join(objects, oid.slice(0, 2), oid.slice(2)));
       break;
@@ -287,13 +305,13 @@ async function readObjectAt(
     return { type: type as GitObject['type'], content };
   }
   const wanted = Buffer.from(oid, 'hex');
-  for (const objects of directories) {
-    for (const index of await loadPackIndexes(objects)) {
+  for (const store of stores) {
+    for (const index of await store.packs()) {
       const offset = findInPackIndex(index, wanted);
       if (offset === undefined) continue;
       const descriptor = openSync(index.pack, 'r');
       try {
-        return await readPackedObject(commondir, descriptor, offset, depth);
+        return await readPackedObject(stores, descriptor, offset, depth);
       } finally {
         closeSync(descriptor);
       }
@@ -313,7 +331,7 @@ export async function readObjectFast(
   oid: string,
 ): Promise<GitObject | undefined> {
   try {
-    const object = await readObjectAt(commondir, oid, 0);
+    const object = await readObjectAt(objectStores(commondir), oid, 0);
     if (!object) return undefined;
     const id = createHash('sha1')
       .update(`${object.type} ${object.content.length}\0`)

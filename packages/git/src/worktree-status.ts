@@ -809,21 +809,21 @@ async function findUntracked(
 export type FileState = 'clean' | 'modified' | 'deleted' | 'not-committed';
 
 /**
- * HEAD's entry for `path` read from the index, when the index's cache tree says the index holds
- * exactly HEAD's tree (its root is HEAD's tree, so every stage-0 entry is HEAD's blob at that
- * path): no tree object is read and isomorphic-git is not loaded. Undefined when that cannot be
- * told from the index: a stale or missing cache tree, or a path the index does not hold as a
- * file of its own (it may sit inside a sparse-index directory).
+ * HEAD's entry for the path of index entry `position`, read from the index, when the index's
+ * cache tree says the index holds exactly HEAD's tree (its root is HEAD's tree, so every stage-0
+ * entry is HEAD's blob at that path): no tree object is read and isomorphic-git is not loaded.
+ * Undefined when that cannot be told from the index: a stale or missing cache tree, or a path the
+ * index does not hold as a file of its own (`position` undefined: it may sit inside a
+ * sparse-index directory).
  */
 async function headEntryFromIndex(
   repo: OpenRepository,
-  path: string,
+  position: number | undefined,
 ): Promise<TreeEntry | undefined> {
   const { index } = repo;
   const rootOid = index.cacheTreeRootOid;
   if (rootOid === undefined) return undefined;
   if (rootOid !== (await treeOfCommit(repo.layout.commondir, repo.commitSha))) return undefined;
-  const position = index.position(path);
   // An intent-to-add entry is in the index but not in its tree.
   if (position === undefined || index.stage(position) !== 0 || index.isIntentToAdd(position)) {
     return undefined;
@@ -838,15 +838,15 @@ async function headEntryFromIndex(
  * file is hashed.
  */
 export async function fileStateAgainstHead(repo: OpenRepository, path: string): Promise<FileState> {
-  const head = (await headEntryFromIndex(repo, path)) ?? (await headEntry(repo, path));
+  const { index } = repo;
+  const position = index.position(path);
+  const head = (await headEntryFromIndex(repo, position)) ?? (await headEntry(repo, path));
   if (!head || head.type === 'tree') return 'not-committed';
   const file = join(repo.layout.worktree, path);
   const stats = lstatReader()(file);
   if (!stats) return 'deleted';
   // Read now: the reader reuses its result object on its next call.
   const isSymlink = (stats.mode & MODE_TYPE_MASK) === MODE_SYMLINK;
-  const { index } = repo;
-  const position = index.position(path);
   if (
     position !== undefined &&
     index.stage(position) === 0 &&
