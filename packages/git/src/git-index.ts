@@ -113,6 +113,8 @@ interface CacheTreeNode {
   /** The tree id, when valid. */
   readonly oid: string | undefined;
   readonly children: ReadonlyMap<string, CacheTreeNode>;
+  /** Whether this node and every node under it are valid. */
+  readonly fullyValid: boolean;
 }
 
 /**
@@ -138,11 +140,13 @@ function parseCacheTree(data: Buffer): CacheTreeNode | undefined {
       position += 20;
     }
     const children = new Map<string, CacheTreeNode>();
+    let fullyValid = entryCount >= 0;
     for (let k = Number(match[2]); k > 0; k--) {
       const [childName, child] = node();
       children.set(childName, child);
+      fullyValid &&= child.fullyValid;
     }
-    return [name, { entryCount, oid, children }];
+    return [name, { entryCount, oid, children, fullyValid }];
   };
   try {
     return node()[1];
@@ -150,13 +154,6 @@ function parseCacheTree(data: Buffer): CacheTreeNode | undefined {
     // Malformed, or nested deeper than the stack: hashed from the entries instead.
     return undefined;
   }
-}
-
-/** Whether a cache-tree node and every node under it are valid. */
-function isFullyValid(node: CacheTreeNode): boolean {
-  if (node.entryCount < 0) return false;
-  for (const child of node.children.values()) if (!isFullyValid(child)) return false;
-  return true;
 }
 
 /**
@@ -288,7 +285,7 @@ export class GitIndex {
     const fromCacheTree = (prefix: string, node: CacheTreeNode, start: number): boolean => {
       const end = start + node.entryCount;
       const fits =
-        isFullyValid(node) &&
+        node.fullyValid &&
         end <= count &&
         (prefix === ''
           ? end === count
