@@ -4,7 +4,10 @@
 // feature.manyFiles) and on this clone. Not a test: run after `pnpm --filter @flyte/git build` with
 // `node bench/git/status.bench.mjs [--rounds N]`.
 // Every figure is a median over rounds run interleaved in this process, so ratios compare runs
-// made under the same machine load.
+// made under the same machine load. Two reference rows put the first call in context: git status
+// alone (one of the anchor's four processes), and a floor for any Node program (the index read,
+// lstat of every tracked file and a listing of every tracked directory through node:fs, in a fresh
+// process, nothing parsed or compared).
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -61,6 +64,46 @@ async function coldFromRepo(dir) {
   return JSON.parse(stdout);
 }
 
+/**
+ * A floor for any Node program, in a fresh process like coldFromRepo: the file-system calls a
+ * status check cannot skip (read the index, lstat every tracked file, list every tracked
+ * directory) made through Node's public fs API, with nothing parsed or compared. The tracked
+ * paths are listed by git beforehand, outside the timing.
+ */
+async function coldFloor(dir) {
+  const paths = execFileSync('git', ['ls-files', '-z'], { cwd: dir, maxBuffer: 256 * 1024 * 1024 })
+    .toString('utf8')
+    .split('\0')
+    .filter((path) => path !== '');
+  const directories = new Set(['']);
+  for (const path of paths) {
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+      if (directories.has(path.slice(0, slash))) break;
+      directories.add(path.slice(0, slash));
+    }
+  }
+  const list = join(tmpdir(), `flyte-git-bench-floor-${process.pid}.json`);
+  fs.writeFileSync(
+    list,
+    JSON.stringify({
+      index: execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-path', 'index'], {
+        cwd: dir,
+      })
+        .toString()
+        .trim(),
+      files: paths.map((path) => join(dir, path)),
+      directories: [...directories].map((directory) => join(dir, directory)),
+    }),
+  );
+  const script = `import*as fs from 'node:fs';const{index,files,directories}=JSON.parse(fs.readFileSync(${JSON.stringify(list)},'utf8'));const t0=performance.now();fs.readFileSync(index);for(const f of files)fs.lstatSync(f,{throwIfNoEntry:false});for(const d of directories){try{fs.readdirSync(d)}catch{}}process.stdout.write(String(performance.now()-t0));`;
+  try {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+    return Number(stdout);
+  } finally {
+    fs.rmSync(list, { force: true });
+  }
+}
+
 // statusMatrix also rewrites the index, without git's cache-tree extension and with its own stat
 // data: the scenarios that follow it measure that state, for git and for GitStatus alike.
 async function statusMatrixClean(dir) {
@@ -113,9 +156,19 @@ async function scenario(name, dir, { matrixRounds }) {
       `${name}: GitStatus disagrees with git (clean ${ours.isTreeClean} vs ${expected.clean}, sha ${ours.commitSha} vs ${expected.sha})`,
     );
   }
-  const samples = { anchor: [], warm: [], cold: [], imports: [], matrix: [] };
+  const samples = {
+    anchor: [],
+    status: [],
+    warm: [],
+    cold: [],
+    imports: [],
+    floor: [],
+    matrix: [],
+  };
   for (let round = 0; round < rounds; round++) {
     samples.anchor.push((await time(() => anchor(dir))).ms);
+    samples.status.push((await time(() => run('git', ['status', '--porcelain'], { cwd: dir }))).ms);
+    samples.floor.push(await coldFloor(dir));
     samples.warm.push((await time(() => GitStatus.fromRepo(dir))).ms);
     const cold = await coldFromRepo(dir);
     samples.cold.push(cold.firstMs);
@@ -137,9 +190,11 @@ async function scenario(name, dir, { matrixRounds }) {
     `\n${name} (${expected.clean ? 'clean' : `dirty: ${ours.firstChange}`}), median of ${rounds} rounds`,
   );
   console.log(row('anchor: 4 git processes (rev-parse x2, status, remote)', samples.anchor));
+  console.log(row('  (git status --porcelain alone)', samples.status));
   console.log(row('GitStatus.fromRepo, repeated in one process', samples.warm));
   console.log(row('GitStatus.fromRepo, first call in a fresh process', samples.cold));
   console.log(row('  (+ import of @flyte/git in that process)', samples.imports));
+  console.log(row('floor via node:fs (read, lstat, readdir), fresh', samples.floor));
   console.log(row(`isomorphic-git statusMatrix (median of ${matrixRounds})`, samples.matrix));
 }
 
