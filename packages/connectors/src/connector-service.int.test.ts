@@ -274,6 +274,23 @@ describe('ConnectorMetadataService, health and metrics', () => {
     await client
       .getTask({ resourceMeta: meta('throttled'), taskCategory: category })
       .catch(() => {});
+    // The log stream is counted like the unary calls: one that ends, one that fails.
+    const { resourceMeta } = await client.createTask({
+      template,
+      inputs: toInputs({ polls: 1, note: '', tags: [] }, echo.interface),
+    });
+    for await (const _ of client.getTaskLogs({ resourceMeta, taskCategory: category })) {
+      // drained
+    }
+    const unknownJob = async () => {
+      for await (const _ of client.getTaskLogs({
+        resourceMeta: meta('nope'),
+        taskCategory: category,
+      })) {
+        // nothing arrives
+      }
+    };
+    expect(await codeOf(unknownJob())).toBe(Code.Unknown);
     const response = await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`);
     expect(response.status).toBe(200);
     const text = await response.text();
@@ -287,6 +304,15 @@ describe('ConnectorMetadataService, health and metrics', () => {
       /flyte_connector_request_latency_seconds_count\{task_type="fake_job",operation="get"\} \d+/,
     );
     expect(text).toMatch(/flyte_connector_input_literal_bytes_sum\{task_type="fake_job"\} \d+/);
+    expect(text).toMatch(
+      /flyte_connector_requests_success_total\{task_type="fake_job",operation="get_logs"\} [1-9]/,
+    );
+    expect(text).toContain(
+      'flyte_connector_requests_failure_total{task_type="fake_job",operation="get_logs",error_code="unknown"} 1',
+    );
+    expect(text).toMatch(
+      /flyte_connector_request_latency_seconds_count\{task_type="fake_job",operation="get_logs"\} [2-9]/,
+    );
     expect(text).not.toContain(SECRET);
     expect((await fetch(`http://127.0.0.1:${service.metricsPort}/other`)).status).toBe(404);
   });

@@ -147,7 +147,35 @@ export async function createConnectorService(
     return registry.getConnector(category.name, category.version);
   };
 
-  // Runs one connector call with metrics, a bound, secret redaction and status mapping.
+  // One connector call, unary or streamed: its signal (the caller's deadline, else callTimeout)
+  // and its metrics. `failed` maps an error to the status the caller gets, secrets redacted;
+  // `end` records the latency and releases the signal.
+  function beginCall(operation: Operation, type: string, context: HandlerContext) {
+    const started = process.hrtime.bigint();
+    const { signal, dispose } = callSignal(context, callTimeout);
+    return {
+      signal,
+      succeeded: () => metrics.success.inc({ task_type: type, operation }),
+      failed: (error: unknown, secrets: Record<string, string>): ConnectError => {
+        const connectError = toConnectError(error, signal);
+        const clean = new ConnectError(
+          new SecretRedactor(secrets).text(connectError.rawMessage),
+          connectError.code,
+        );
+        metrics.failure.inc({ task_type: type, operation, error_code: codeLabel(clean.code) });
+        return clean;
+      },
+      end: () => {
+        dispose();
+        metrics.latency.observe(
+          { task_type: type, operation },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      },
+    };
+  }
+
+  // Runs one unary connector call, bounded by its signal even when the connector ignores it.
   async function instrument<T>(
     operation: Operation,
     type: string,
@@ -155,26 +183,15 @@ export async function createConnectorService(
     secrets: Record<string, string>,
     call: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const started = process.hrtime.bigint();
-    const { signal, dispose } = callSignal(context, callTimeout);
+    const run = beginCall(operation, type, context);
     try {
-      const result = await raceAbort(call(signal), signal);
-      metrics.success.inc({ task_type: type, operation });
+      const result = await raceAbort(call(run.signal), run.signal);
+      run.succeeded();
       return result;
     } catch (error) {
-      const connectError = toConnectError(error, signal);
-      const clean = new ConnectError(
-        new SecretRedactor(secrets).text(connectError.rawMessage),
-        connectError.code,
-      );
-      metrics.failure.inc({ task_type: type, operation, error_code: codeLabel(clean.code) });
-      throw clean;
+      throw run.failed(error, secrets);
     } finally {
-      dispose();
-      metrics.latency.observe(
-        { task_type: type, operation },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+      run.end();
     }
   }
 
@@ -310,9 +327,8 @@ export async function createConnectorService(
           return { results: results.map((r) => ({ metric: r.metric, data: r.data })) };
         }),
       getTaskLogs: async function* (request, context) {
-        const type = request.taskCategory?.name ?? '';
-        const started = process.hrtime.bigint();
-        const { signal, dispose } = callSignal(context, callTimeout);
+        const run = beginCall('get_logs', request.taskCategory?.name ?? '', context);
+        const { signal } = run;
         try {
           const connector = connectorFor(request.taskCategory, 'GetTaskLogsRequest');
           if (!connector.getLogs) {
@@ -338,21 +354,11 @@ export async function createConnectorService(
               part: { case: 'body', value: { results: [...page.lines] } },
             });
           }
-          metrics.success.inc({ task_type: type, operation: 'get_logs' });
+          run.succeeded();
         } catch (error) {
-          const connectError = toConnectError(error, signal);
-          metrics.failure.inc({
-            task_type: type,
-            operation: 'get_logs',
-            error_code: codeLabel(connectError.code),
-          });
-          throw connectError;
+          throw run.failed(error, {});
         } finally {
-          dispose();
-          metrics.latency.observe(
-            { task_type: type, operation: 'get_logs' },
-            Number(process.hrtime.bigint() - started) / 1e9,
-          );
+          run.end();
         }
       },
     });

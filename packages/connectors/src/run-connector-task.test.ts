@@ -346,6 +346,29 @@ describe('runConnectorTask', () => {
     expect(text).toContain(`authenticated with ${REDACTED}`);
   });
 
+  it('turns a thrown non-Error into an Error without the secret in it', async () => {
+    const secret = 's3cr3t-token-value';
+    class ThrowsText extends FakeJobConnector {
+      override async get({ secrets }: Parameters<FakeJobConnector['get']>[0]): Promise<Resource> {
+        throw `401 for token ${secrets.token}`;
+      }
+    }
+    const events: ConnectorTaskEvent[] = [];
+    const error = await fakeTask(new ThrowsText())
+      .run(
+        { polls: 1 },
+        {
+          secretEnv: { token: 'LEAKY_TOKEN' },
+          env: { LEAKY_TOKEN: secret },
+          onEvent: (e) => events.push(e),
+        },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(`401 for token ${REDACTED}`);
+    expect(events.at(-1)).toMatchObject({ type: 'done', error });
+  });
+
   it('names a missing secret and its variable, never a value', async () => {
     await expect(
       fakeTask().run({ polls: 1 }, { secretEnv: { token: 'NOT_SET_ANYWHERE_123' }, env: {} }),

@@ -205,8 +205,8 @@ async function execute<T extends ConnectorTaskLike>(
 
   let redactor = new SecretRedactor({});
   const emit = (event: ConnectorTaskEvent) => {
+    // The error of a 'done' event is the one the run throws, already redacted where it fails.
     const clean = redactor.value(event);
-    if (clean.type === 'done' && clean.error) redactor.error(clean.error);
     emitRaw(clean);
     try {
       options.onEvent?.(clean);
@@ -449,7 +449,8 @@ async function execute<T extends ConnectorTaskLike>(
       if (live) await deleteOnce(live);
       failure = signal.reason;
     }
-    const clean = redactor.error(failure);
+    // A connector may throw anything: what leaves the run is an Error with no secret in it.
+    const clean = redactor.error(failure instanceof Error ? failure : new Error(String(failure)));
     const finalPhase = signal.aborted
       ? Phase.ABORTED
       : lastPhase === Phase.UNDEFINED
@@ -459,7 +460,7 @@ async function execute<T extends ConnectorTaskLike>(
       type: 'done',
       phase: finalPhase,
       phaseName: phaseName(finalPhase),
-      error: clean instanceof Error ? clean : new Error(String(clean)),
+      error: clean,
     });
     throw clean;
   } finally {
