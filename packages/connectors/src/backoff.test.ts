@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { backoffDelay, clampDelay, raceAbort, sleep } from './backoff';
+import { describe, expect, it, vi } from 'vitest';
+import { afterDelay, backoffDelay, clampDelay, MAX_TIMER_MS, raceAbort, sleep } from './backoff';
 
 describe('backoff', () => {
   const bounds = { minMs: 100, maxMs: 1000 };
@@ -24,6 +24,25 @@ describe('backoff', () => {
     expect(clampDelay(500, bounds)).toBe(500);
     expect(clampDelay(1e9, bounds)).toBe(1000);
     expect(clampDelay(Number.NaN, bounds)).toBe(1000);
+  });
+
+  it('afterDelay waits delays longer than a Node timer takes, never fires for Infinity, and cancels', () => {
+    vi.useFakeTimers();
+    try {
+      const calls: string[] = [];
+      afterDelay(MAX_TIMER_MS * 2.5, () => calls.push('long'));
+      afterDelay(Number.POSITIVE_INFINITY, () => calls.push('never'));
+      const cancel = afterDelay(10, () => calls.push('cancelled'));
+      cancel();
+      vi.advanceTimersByTime(MAX_TIMER_MS * 2.5 - 1);
+      expect(calls).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(calls).toEqual(['long']);
+      vi.advanceTimersByTime(MAX_TIMER_MS * 4);
+      expect(calls).toEqual(['long']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sleep and raceAbort stop at once on abort with the reason', async () => {

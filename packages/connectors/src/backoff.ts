@@ -26,6 +26,27 @@ export function clampDelay(hintMs: number, bounds: BackoffBounds): number {
   return Math.min(bounds.maxMs, Math.max(bounds.minMs, hintMs));
 }
 
+/** The longest delay Node's timers take as given (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `callback` once, `ms` milliseconds from now, for any delay: Node fires a longer delay than
+ * {@link MAX_TIMER_MS} at once, so such a delay is waited in steps; `Infinity` never fires.
+ * Returns the function that cancels it.
+ */
+export function afterDelay(ms: number, callback: () => void): () => void {
+  if (ms === Number.POSITIVE_INFINITY) return () => {};
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (left: number) => {
+    timer = setTimeout(
+      () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : callback()),
+      Math.min(left, MAX_TIMER_MS),
+    );
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
+}
+
 /**
  * Waits `ms`, or rejects with the signal's reason as soon as it aborts. The timer is always
  * cleared and the listener removed.

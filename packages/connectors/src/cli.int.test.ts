@@ -86,6 +86,7 @@ describe('flyte-connector list', () => {
   });
 
   it('explains bad arguments', async () => {
+    const signals = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
     expect(
       (await cli(['list', '--module', './missing.mjs', '--no-discover'], work)).stderr,
     ).toMatch(/--module \.\/missing\.mjs: no such file/);
@@ -93,6 +94,8 @@ describe('flyte-connector list', () => {
       (await cli(['serve', '--port', 'x', '--module', slowModule, '--no-discover'], work)).stderr,
     ).toMatch(/--port x: not a port number/);
     expect((await cli(['frobnicate'], work)).code).toBe(1);
+    // A serve that could not start leaves no signal handler behind in the embedding process.
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(signals);
   });
 });
 

@@ -147,12 +147,13 @@ export async function runCli(argv: readonly string[], context: CliContext = {}):
             'Nothing to serve: no connectors found. Pass --module <package|file>, or install a package that declares "flyte": { "connectors": ... }.',
           );
         }
-        const stop = context.stopSignal ?? stopOnSignals();
         const service = await createConnectorService(registry, {
           port: port(values.port, '--port', 8000),
           metricsPort: port(values['metrics-port'], '--metrics-port', 9090),
           host: values.host ?? '0.0.0.0',
         });
+        // Only once serving: a start that fails leaves no handler behind in an embedding process.
+        const stop = context.stopSignal ?? stopOnSignals();
         out(table(loaded));
         out(
           `Serving flyteidl2 AsyncConnectorService on ${values.host ?? '0.0.0.0'}:${service.port}, metrics on :${service.metricsPort}/metrics\n`,

@@ -13,6 +13,7 @@ import { type ConnectorService, createConnectorService } from './connector-servi
 import { TransientConnectorError } from './errors';
 import { FakeJobConnector, type FakeJobMeta } from './fake-job-connector';
 import { HealthService, ServingStatus } from './health';
+import { REDACTED } from './secrets';
 
 const SECRET = 'tok-9f8e7d6c5b4a';
 
@@ -27,7 +28,26 @@ class TrickyConnector extends FakeJobConnector {
       await new Promise((r) => setTimeout(r, 300));
       return { phase: Phase.RUNNING };
     }
+    if (jobId === 'leaky')
+      return {
+        phase: Phase.FAILED,
+        message: `auth failed for ${params.secrets.token}`,
+        logLinks: [{ name: 'console', uri: `https://console.invalid/?t=${params.secrets.token}` }],
+        customInfo: { request: { header: `Bearer ${params.secrets.token}` } },
+      };
     return super.get(params);
+  }
+
+  override async create(params: Parameters<FakeJobConnector['create']>[0]) {
+    const created = await super.create(params);
+    // Metadata JSON cannot hold: encodeMeta throws after the job exists.
+    if (params.inputs.note === 'unencodable') return { ...created, size: 10n } as typeof created;
+    return created;
+  }
+
+  override async *getLogs(params: Parameters<FakeJobConnector['getLogs']>[0]) {
+    if (params.resourceMeta.jobId === 'hang') await new Promise(() => {});
+    yield* super.getLogs(params);
   }
 }
 
@@ -178,6 +198,34 @@ describe('AsyncConnectorService over gRPC', () => {
       await codeOf(client.getTask({ resourceMeta: meta('hang'), taskCategory: category })),
     ).toBe(Code.DeadlineExceeded);
     expect(await codeOf(client.getTask({ resourceMeta: meta('x') }))).toBe(Code.InvalidArgument);
+    // A log stream that never yields is abandoned at the same bound.
+    const hangingLogs = async () => {
+      for await (const _ of client.getTaskLogs({
+        resourceMeta: meta('hang'),
+        taskCategory: category,
+      })) {
+        // nothing arrives
+      }
+    };
+    expect(await codeOf(hangingLogs())).toBe(Code.DeadlineExceeded);
+  });
+
+  it('deletes a job whose metadata cannot be encoded, and says it is a connector bug', async () => {
+    const client = createClient(AsyncConnectorService, transport());
+    const before = connector.jobs.size;
+    const error = await client
+      .createTask({
+        template,
+        inputs: toInputs({ polls: 1, note: 'unencodable', tags: [] }, echo.interface),
+      })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.Internal);
+    expect((error as ConnectError).rawMessage).toMatch(
+      /created a job whose metadata cannot be encoded: .*BigInt.*\. The job was deleted\./,
+    );
+    const job = [...connector.jobs.values()][before];
+    expect(job?.state).toBe('deleted');
   });
 
   it('never returns a connection secret in an error message', async () => {
@@ -193,6 +241,21 @@ describe('AsyncConnectorService over gRPC', () => {
     expect((error as ConnectError).code).toBe(Code.Unknown);
     expect((error as ConnectError).rawMessage).toContain('cannot read x of undefined');
     expect((error as ConnectError).rawMessage).not.toContain(SECRET);
+  });
+
+  it('never returns a connection secret in what a resource shows Flyte users', async () => {
+    const client = createClient(AsyncConnectorService, transport());
+    const { resource } = await client.getTask({
+      resourceMeta: meta('leaky'),
+      taskCategory: category,
+      connection: { secrets: { token: SECRET } },
+    });
+    expect(resource?.message).toBe(`auth failed for ${REDACTED}`);
+    expect(resource?.logLinks.map((l) => l.uri)).toEqual([
+      `https://console.invalid/?t=${REDACTED}`,
+    ]);
+    expect(JSON.stringify(resource?.customInfo)).toContain(`Bearer ${REDACTED}`);
+    expect(JSON.stringify(resource)).not.toContain(SECRET);
   });
 
   it('survives garbage bytes and oversized messages', async () => {
@@ -238,6 +301,42 @@ describe('AsyncConnectorService over gRPC', () => {
     // Still serving.
     const health = createClient(HealthService, transport());
     expect((await health.check({})).status).toBe(ServingStatus.SERVING);
+  });
+});
+
+describe('createConnectorService options', () => {
+  it('refuses values it could not honour, and takes an Infinity callTimeout as no bound', async () => {
+    const registry = new ConnectorRegistry().register(new TrickyConnector());
+    for (const [option, value] of [
+      ['callTimeout', 0],
+      ['shutdownGrace', 2 ** 31],
+      ['readMaxBytes', 1.5],
+    ] as const) {
+      await expect(
+        createConnectorService(registry, { port: 0, host: '127.0.0.1', [option]: value }),
+      ).rejects.toMatchObject({
+        code: 'invalid_service_options',
+        details: { option, value: String(value) },
+      });
+    }
+    const unbounded = await createConnectorService(registry, {
+      port: 0,
+      host: '127.0.0.1',
+      callTimeout: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const client = createClient(
+        AsyncConnectorService,
+        createGrpcTransport({ baseUrl: `http://127.0.0.1:${unbounded.port}` }),
+      );
+      const { resource } = await client.getTask({
+        resourceMeta: meta('slow'),
+        taskCategory: category,
+      });
+      expect(resource?.phase).toBe(Phase.RUNNING);
+    } finally {
+      await unbounded.close();
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import {
+  FlyteError,
   fromInputs,
   InvalidTaskIoError,
   LiteralConversionError,
@@ -28,7 +29,7 @@ import {
 import type { Connection } from '@flyte/idl/core';
 import { InputsSchema } from '@flyte/idl/task';
 import type { ResourceMeta } from './async-connector';
-import { raceAbort } from './backoff';
+import { afterDelay, MAX_TIMER_MS, raceAbort } from './backoff';
 import type { AnyConnector, ConnectorRegistry } from './connector-registry';
 import { ConnectorNotFoundError, InvalidResourceMetaError } from './errors';
 import { HealthService, ServingStatus } from './health';
@@ -47,7 +48,8 @@ export interface ConnectorServiceOptions {
   metricsPort?: number | undefined;
   /**
    * Bound of one connector call when the caller sets no gRPC deadline, in milliseconds: a
-   * connector that hangs is abandoned with `DEADLINE_EXCEEDED`. Default 60 000.
+   * connector that hangs is abandoned with `DEADLINE_EXCEEDED`. Default 60 000; `Infinity` for
+   * no bound.
    */
   callTimeout?: number | undefined;
   /** Largest request accepted, in bytes; larger ones get `RESOURCE_EXHAUSTED`. Default 16 MiB. */
@@ -126,8 +128,12 @@ export async function createConnectorService(
   registry: ConnectorRegistry,
   options: ConnectorServiceOptions = {},
 ): Promise<ConnectorService> {
+  checkServiceOptions(options);
   const metrics = new ConnectorServiceMetrics();
   const callTimeout = options.callTimeout ?? 60_000;
+  // Bounds the deletion of a job nobody will hear of, as a call is bounded.
+  const deletionSignal = () =>
+    Number.isFinite(callTimeout) ? AbortSignal.timeout(callTimeout) : new AbortController().signal;
   const shutdown = new AbortController();
   // Aborted as soon as close() starts: Watch streams report NOT_SERVING and end, so they do not
   // hold the shutdown for its whole grace period.
@@ -234,11 +240,7 @@ export async function createConnectorService(
               (late) => {
                 if (signal.aborted) {
                   void connector
-                    .delete({
-                      resourceMeta: late,
-                      secrets,
-                      signal: AbortSignal.timeout(callTimeout),
-                    })
+                    .delete({ resourceMeta: late, secrets, signal: deletionSignal() })
                     .catch(() => {});
                 }
               },
@@ -246,7 +248,23 @@ export async function createConnectorService(
             );
             // instrument races the whole call against the signal.
             const meta = await creating;
-            return { resourceMeta: connector.encodeMeta(meta) };
+            let resourceMeta: Uint8Array;
+            try {
+              resourceMeta = connector.encodeMeta(meta);
+            } catch (cause) {
+              // The caller could never name this job: delete it rather than leave it running.
+              const deleted = await connector
+                .delete({ resourceMeta: meta, secrets, signal: deletionSignal() })
+                .then(
+                  () => true,
+                  () => false,
+                );
+              throw new ConnectError(
+                `Connector "${connector.name}" created a job whose metadata cannot be encoded: ${(cause as Error).message}. ${deleted ? 'The job was deleted.' : 'Deleting it failed too: it may still be running.'}`,
+                Code.Internal,
+              );
+            }
+            return { resourceMeta };
           },
         );
       },
@@ -274,13 +292,18 @@ export async function createConnectorService(
                 );
               }
             }
+            // Flyte shows the message, links and custom info to users: no connection secret in them.
+            const redactor = new SecretRedactor(secrets);
             return {
               resource: create(ResourceSchema, {
                 phase: resource.phase,
-                message: resource.message ?? '',
-                logLinks: (resource.logLinks ?? []).map((l) => ({ name: l.name, uri: l.uri })),
+                message: redactor.text(resource.message ?? ''),
+                logLinks: (resource.logLinks ?? []).map((l) => ({
+                  name: redactor.text(l.name),
+                  uri: redactor.text(l.uri),
+                })),
                 ...(outputs ? { outputs } : {}),
-                ...(resource.customInfo ? { customInfo: resource.customInfo } : {}),
+                ...(resource.customInfo ? { customInfo: redactor.value(resource.customInfo) } : {}),
               }),
             };
           },
@@ -337,22 +360,36 @@ export async function createConnectorService(
               Code.Unimplemented,
             );
           }
-          const pages = connector.getLogs({
-            resourceMeta: connector.decodeMeta(request.resourceMeta),
-            lines: Number(request.lines),
-            token: request.token,
-            secrets: {},
-            signal,
-          });
-          for await (const page of pages) {
-            signal.throwIfAborted();
-            if (page.token)
+          const pages = connector
+            .getLogs({
+              resourceMeta: connector.decodeMeta(request.resourceMeta),
+              lines: Number(request.lines),
+              token: request.token,
+              secrets: {},
+              signal,
+            })
+            [Symbol.asyncIterator]();
+          // Each page is awaited against the call's bound, as unary calls are: a connector that
+          // never yields is abandoned with DEADLINE_EXCEEDED.
+          let exhausted = false;
+          try {
+            for (;;) {
+              const next = await raceAbort(pages.next(), signal);
+              if (next.done) break;
+              const page = next.value;
+              if (page.token)
+                yield create(GetTaskLogsResponseSchema, {
+                  part: { case: 'header', value: { token: page.token } },
+                });
               yield create(GetTaskLogsResponseSchema, {
-                part: { case: 'header', value: { token: page.token } },
+                part: { case: 'body', value: { results: [...page.lines] } },
               });
-            yield create(GetTaskLogsResponseSchema, {
-              part: { case: 'body', value: { results: [...page.lines] } },
-            });
+            }
+            exhausted = true;
+          } finally {
+            // Left early (bound, cancel, error): ask the connector to stop, without waiting for a
+            // stuck one to answer.
+            if (!exhausted) void pages.return?.()?.catch(() => {});
           }
           run.succeeded();
         } catch (error) {
@@ -505,20 +542,39 @@ function callSignal(
   if (context.signal.aborted) onAbort();
   else context.signal.addEventListener('abort', onAbort, { once: true });
   const timeoutMs = context.timeoutMs() ?? bound;
-  const timer = setTimeout(
-    () =>
-      controller.abort(
-        new ConnectError(`The call did not finish within ${timeoutMs} ms.`, Code.DeadlineExceeded),
-      ),
-    timeoutMs,
+  const cancel = afterDelay(timeoutMs, () =>
+    controller.abort(
+      new ConnectError(`The call did not finish within ${timeoutMs} ms.`, Code.DeadlineExceeded),
+    ),
   );
   return {
     signal: controller.signal,
     dispose: () => {
-      clearTimeout(timer);
+      cancel();
       context.signal.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/** Refuses option values the service could not honour (Node fires over-long timers at once). */
+function checkServiceOptions(options: ConnectorServiceOptions): void {
+  const refuse = (option: string, value: unknown, rule: string) => {
+    throw new FlyteError(
+      'invalid_service_options',
+      `createConnectorService: ${option} must be ${rule}, not ${String(value)}.`,
+      { details: { option, value: String(value) } },
+    );
+  };
+  const { callTimeout, shutdownGrace, readMaxBytes } = options;
+  if (callTimeout !== undefined && !(callTimeout > 0)) {
+    refuse('callTimeout', callTimeout, 'a number of milliseconds above 0 (Infinity for no bound)');
+  }
+  if (shutdownGrace !== undefined && !(shutdownGrace >= 0 && shutdownGrace <= MAX_TIMER_MS)) {
+    refuse('shutdownGrace', shutdownGrace, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+  }
+  if (readMaxBytes !== undefined && !(Number.isInteger(readMaxBytes) && readMaxBytes > 0)) {
+    refuse('readMaxBytes', readMaxBytes, 'a whole number of bytes above 0');
+  }
 }
 
 function listen(server: HttpServer | Http2Server, port: number, host: string): Promise<void> {

@@ -16,6 +16,7 @@ import { FakeJobConnector } from './fake-job-connector';
 import {
   type ConnectorTaskEvent,
   isTransientError,
+  type RunConnectorTaskOptions,
   runConnectorTask,
   startConnectorTask,
 } from './run-connector-task';
@@ -24,14 +25,42 @@ import { MemoryStateStore } from './state-store';
 
 const fast = { minPollInterval: 1, maxPollInterval: 4 };
 
-function fakeTask(connector: AsyncConnector<{ jobId: string }> = new FakeJobConnector()) {
+function fakeTask(
+  connector: AsyncConnector<{ jobId: string }> = new FakeJobConnector(),
+  defaults: RunConnectorTaskOptions = {},
+) {
   return new ConnectorTask({
     name: 'test.fake',
     taskType: connector.taskTypeName,
     inputs: z.object({ polls: z.number().int(), outcome: z.string().optional() }),
     outputs: z.object({ polls: z.number().int() }),
-    runDefaults: { connector, ...fast },
+    runDefaults: { connector, ...fast, ...defaults },
   });
+}
+
+/** A connector whose `get` answers once, then fails for good (an expired credential, say). */
+class FailsAfterFirstPoll extends FakeJobConnector {
+  override async get(params: Parameters<FakeJobConnector['get']>[0]): Promise<Resource> {
+    if (this.calls.get >= 1) {
+      this.calls.get++;
+      throw new Error('HTTP 401: credential expired');
+    }
+    return super.get(params);
+  }
+}
+
+/** Which of `promise` and a `ms` wait comes first. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<'settled' | 'pending'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    ),
+    new Promise<'pending'>((resolve) => {
+      timer = setTimeout(() => resolve('pending'), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** A job made directly through the connector, as a run that crashed after `create` left it. */
@@ -206,6 +235,107 @@ describe('runConnectorTask', () => {
     expect(connector.calls.delete).toBe(1);
   });
 
+  it('deletes a job it gives up on, unless a state store keeps it for a rerun', async () => {
+    const connector = new FailsAfterFirstPoll();
+    const events: ConnectorTaskEvent[] = [];
+    await expect(
+      fakeTask(connector).run({ polls: 100 }, { onEvent: (e) => events.push(e) }),
+    ).rejects.toThrow('credential expired');
+    expect(connector.jobs.get('job-1')?.state).toBe('deleted');
+    // The job was RUNNING when the run failed; the run itself ends FAILED.
+    expect(events.at(-1)).toMatchObject({ type: 'done', phaseName: 'FAILED' });
+
+    const kept = new FailsAfterFirstPoll();
+    const store = new MemoryStateStore();
+    await expect(
+      fakeTask(kept).run({ polls: 100 }, { stateStore: store, runId: 'r' }),
+    ).rejects.toThrow('credential expired');
+    expect(kept.jobs.get('job-1')?.state).toBe('running');
+    expect(kept.calls.delete).toBe(0);
+    expect(await store.load('r')).toMatchObject({ resourceMeta: '{"jobId":"job-1"}' });
+  });
+
+  it('deletes a job whose record cannot be saved, and bounds every state-store call', async () => {
+    const failing = new FakeJobConnector();
+    const full = new MemoryStateStore();
+    full.save = async () => {
+      throw new Error('disk full');
+    };
+    await expect(
+      fakeTask(failing).run({ polls: 100 }, { stateStore: full, runId: 'r' }),
+    ).rejects.toThrow('disk full');
+    expect(failing.jobs.get('job-1')?.state).toBe('deleted');
+
+    const hanging = new FakeJobConnector();
+    const stuck = new MemoryStateStore();
+    stuck.save = () => new Promise(() => {});
+    const run = fakeTask(hanging).run(
+      { polls: 100 },
+      { stateStore: stuck, runId: 'r', timeout: 50 },
+    );
+    expect(await settlesWithin(run, 2000)).toBe('settled');
+    await expect(run).rejects.toBeInstanceOf(ConnectorTimeoutError);
+    expect(hanging.jobs.get('job-1')?.state).toBe('deleted');
+
+    const unreadable = new MemoryStateStore();
+    unreadable.load = () => new Promise(() => {});
+    const controller = new AbortController();
+    const loading = fakeTask().run(
+      { polls: 1 },
+      { stateStore: unreadable, runId: 'r', signal: controller.signal },
+    );
+    controller.abort();
+    expect(await settlesWithin(loading, 2000)).toBe('settled');
+    await expect(loading).rejects.toBeInstanceOf(ConnectorAbortedError);
+  });
+
+  it('a durable run that times out deletes its job and its saved run', async () => {
+    const connector = new FakeJobConnector();
+    const store = new MemoryStateStore();
+    await expect(
+      fakeTask(connector).run({ polls: 1e9 }, { stateStore: store, runId: 'r', timeout: 30 }),
+    ).rejects.toBeInstanceOf(ConnectorTimeoutError);
+    expect(connector.jobs.get('job-1')?.state).toBe('deleted');
+    // A rerun with the same runId starts afresh instead of re-attaching to the deleted job.
+    expect(await store.load('r')).toBeUndefined();
+  });
+
+  it('refuses option values that would misbehave, and keeps a default an option leaves undefined', async () => {
+    const connector = new FakeJobConnector();
+    for (const [option, value] of [
+      ['timeout', 0],
+      ['timeout', Number.NaN],
+      ['minPollInterval', 0],
+      ['maxPollInterval', 2 ** 31],
+      ['deleteTimeout', Number.POSITIVE_INFINITY],
+      ['retries', -1],
+      ['transientRetries', 1.5],
+    ] as const) {
+      const run = startConnectorTask(fakeTask(connector), { polls: 1 }, { [option]: value });
+      const events: ConnectorTaskEvent[] = [];
+      for await (const event of run) events.push(event);
+      await expect(run.result).rejects.toMatchObject({
+        code: 'invalid_run_options',
+        details: { option, value: String(value) },
+      });
+      expect(events.map((e) => e.type)).toEqual(['done']);
+    }
+    expect(connector.calls.create).toBe(0);
+
+    // Infinity is no bound; a bound longer than a Node timer takes does not fire at once.
+    await expect(
+      fakeTask(connector).run({ polls: 3 }, { timeout: Number.POSITIVE_INFINITY }),
+    ).resolves.toEqual({ polls: 3 });
+    await expect(
+      fakeTask(connector).run({ polls: 3 }, { timeout: 30 * 24 * 3600 * 1000 }),
+    ).resolves.toEqual({ polls: 3 });
+
+    const bounded = fakeTask(new FakeJobConnector(), { timeout: 50 });
+    const run = bounded.run({ polls: 1e9 }, { timeout: undefined });
+    expect(await settlesWithin(run, 2000)).toBe('settled');
+    await expect(run).rejects.toBeInstanceOf(ConnectorTimeoutError);
+  });
+
   it('a create that ignores the signal is deleted once it returns', async () => {
     class SlowCreate extends FakeJobConnector {
       override async create(params: Parameters<FakeJobConnector['create']>[0]) {
@@ -261,6 +391,25 @@ describe('runConnectorTask', () => {
     expect(connector.calls.create).toBe(1);
     expect(events[0]).toMatchObject({ type: 'created', reattached: true });
     expect(await store.load('run-1')).toBeUndefined();
+  });
+
+  it('counts the jobs made before a re-attach against `retries`', async () => {
+    const connector = new FakeJobConnector({ outcome: 'retryable', polls: 1 });
+    const store = new MemoryStateStore();
+    // The run had made its first job and re-created it once (attempt 1) before it stopped.
+    const meta = await createJob(connector, 1);
+    await store.save('r', {
+      taskType: 'fake_job',
+      taskTypeVersion: 0,
+      connector: connector.name,
+      resourceMeta: JSON.stringify(meta),
+      attempt: 1,
+      createdAt: new Date().toISOString(),
+    });
+    await expect(
+      fakeTask(connector).run({ polls: 1 }, { stateStore: store, runId: 'r', retries: 1 }),
+    ).rejects.toBeInstanceOf(ConnectorTaskFailedError);
+    expect(connector.calls.create).toBe(1);
   });
 
   it('refuses a saved run of another connector, or of the wrong shape, and creates nothing', async () => {
@@ -344,6 +493,27 @@ describe('runConnectorTask', () => {
     );
     expect(text).not.toContain(secret);
     expect(text).toContain(`authenticated with ${REDACTED}`);
+  });
+
+  it('redacts the log links a failed job leaves on its error', async () => {
+    const secret = 's3cr3t-token-value';
+    class LinksWithToken extends FakeJobConnector {
+      override async get({ secrets }: Parameters<FakeJobConnector['get']>[0]): Promise<Resource> {
+        return {
+          phase: Phase.FAILED,
+          message: 'boom',
+          logLinks: [{ name: 'console', uri: `https://console.invalid/?token=${secrets.token}` }],
+        };
+      }
+    }
+    const error = (await fakeTask(new LinksWithToken())
+      .run({ polls: 1 }, { secrets: { token: secret } })
+      .catch((e: unknown) => e)) as ConnectorTaskFailedError;
+    expect(error).toBeInstanceOf(ConnectorTaskFailedError);
+    expect(error.logLinks).toEqual([
+      { name: 'console', uri: `https://console.invalid/?token=${REDACTED}` },
+    ]);
+    expect(JSON.stringify(error.details)).not.toContain(secret);
   });
 
   it('turns a thrown non-Error into an Error without the secret in it', async () => {

@@ -9,7 +9,14 @@ import {
 import type { TaskTemplate } from '@flyte/idl/core';
 import type { z } from 'zod';
 import type { LogLink, Resource, ResourceMeta } from './async-connector';
-import { backoffDelay, clampDelay, raceAbort, SequentialWaits } from './backoff';
+import {
+  afterDelay,
+  backoffDelay,
+  clampDelay,
+  MAX_TIMER_MS,
+  raceAbort,
+  SequentialWaits,
+} from './backoff';
 import { type AnyConnector, type ConnectorRegistry, defaultRegistry } from './connector-registry';
 import {
   ConnectorAbortedError,
@@ -59,9 +66,12 @@ export type ConnectorTaskEvent =
 export interface RunConnectorTaskOptions extends SecretSources {
   /** Aborts the run: the job is deleted (once, best effort) and the run rejects. */
   signal?: AbortSignal | undefined;
-  /** Overall bound of the run in milliseconds; when it passes the job is deleted. No bound by default. */
+  /**
+   * Overall bound of the run in milliseconds; when it passes the job is deleted. No bound by
+   * default (or with `Infinity`).
+   */
   timeout?: number | undefined;
-  /** Shortest wait between polls, in milliseconds. Default 500. */
+  /** Shortest wait between polls, in milliseconds, more than 0. Default 500. */
   minPollInterval?: number | undefined;
   /** Longest wait between polls, in milliseconds. Default 30 000. */
   maxPollInterval?: number | undefined;
@@ -172,9 +182,8 @@ export function runConnectorTask<T extends ConnectorTaskLike>(
   inputs: z.input<T['interface']['inputs']>,
   options: RunConnectorTaskOptions = {},
 ): Promise<z.output<T['interface']['outputs']>> {
-  const merged = task.runDefaults ? { ...task.runDefaults, ...options } : options;
   // Nobody can iterate this run: do not buffer its events.
-  return execute(task, inputs, merged, () => {});
+  return execute(task, inputs, withDefaults(task, options), () => {});
 }
 
 /**
@@ -186,8 +195,45 @@ export function startConnectorTask<T extends ConnectorTaskLike>(
   inputs: z.input<T['interface']['inputs']>,
   options: RunConnectorTaskOptions = {},
 ): ConnectorRun<z.output<T['interface']['outputs']>> {
-  const merged = task.runDefaults ? { ...task.runDefaults, ...options } : options;
-  return new ConnectorRun((emit) => execute(task, inputs, merged, emit));
+  return new ConnectorRun((emit) => execute(task, inputs, withDefaults(task, options), emit));
+}
+
+/** The task's run defaults, overridden by each option given a value (`undefined` keeps the default). */
+function withDefaults(task: ConnectorTaskLike, options: RunConnectorTaskOptions) {
+  if (!task.runDefaults) return options;
+  const merged: Record<string, unknown> = { ...task.runDefaults };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  return merged as RunConnectorTaskOptions;
+}
+
+/**
+ * Refuses option values that would make a run misbehave rather than fail clearly: a poll
+ * interval of 0 never backs off, and Node fires timers longer than about 24.8 days at once.
+ */
+function checkRunOptions(task: ConnectorTaskLike, options: RunConnectorTaskOptions): void {
+  const refuse = (option: string, value: unknown, rule: string) => {
+    throw new FlyteError(
+      'invalid_run_options',
+      `Connector task "${task.name}": ${option} must be ${rule}, not ${String(value)}.`,
+      { details: { option, value: String(value) } },
+    );
+  };
+  const { timeout } = options;
+  if (timeout !== undefined && !(timeout > 0)) {
+    refuse('timeout', timeout, 'a number of milliseconds above 0 (Infinity for no bound)');
+  }
+  for (const option of ['minPollInterval', 'maxPollInterval', 'deleteTimeout'] as const) {
+    const value = options[option];
+    if (value !== undefined && !(value > 0 && value <= MAX_TIMER_MS)) {
+      refuse(option, value, `a number of milliseconds above 0 and at most ${MAX_TIMER_MS}`);
+    }
+  }
+  for (const option of ['retries', 'transientRetries'] as const) {
+    const value = options[option];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+      refuse(option, value, 'a whole number, 0 or more');
+    }
+  }
 }
 
 async function execute<T extends ConnectorTaskLike>(
@@ -228,24 +274,14 @@ async function execute<T extends ConnectorTaskLike>(
     );
   options.signal?.addEventListener('abort', onUserAbort, { once: true });
   if (options.signal?.aborted) onUserAbort();
-  const timer =
-    options.timeout === undefined
-      ? undefined
-      : setTimeout(
-          () =>
-            controller.abort(
-              new ConnectorTimeoutError(
-                `Connector task "${task.name}" (${taskType}) did not finish within ${options.timeout} ms; its external job was deleted. Raise the timeout or check the job's logs.`,
-                { taskType, timeoutMs: options.timeout as number },
-              ),
-            ),
-          options.timeout,
-        );
+  let cancelTimeout: (() => void) | undefined;
 
   // The job we are responsible for: set from `create` until it reaches a terminal phase.
   let live:
     | { connector: AnyConnector; meta: ResourceMeta; secrets: Record<string, string> }
     | undefined;
+  // Whether the state store holds the live job, so that a rerun can find it again.
+  let recorded = false;
   let deleted = false;
   let lastPhase: Phase = Phase.UNDEFINED;
   const deleteTimeout = options.deleteTimeout ?? 10_000;
@@ -259,11 +295,25 @@ async function execute<T extends ConnectorTaskLike>(
         bound,
       );
     } catch {
-      // Best effort: the run is already failing with the abort or timeout reason.
+      // Best effort: the run is already failing, with its own reason.
     }
   };
 
+  const store = options.stateStore;
+  const runId = options.runId ?? '';
   try {
+    checkRunOptions(task, options);
+    const { timeout } = options;
+    if (timeout !== undefined) {
+      cancelTimeout = afterDelay(timeout, () =>
+        controller.abort(
+          new ConnectorTimeoutError(
+            `Connector task "${task.name}" (${taskType}) did not finish within ${timeout} ms; its external job was deleted. Raise the timeout or check the job's logs.`,
+            { taskType, timeoutMs: timeout },
+          ),
+        ),
+      );
+    }
     signal.throwIfAborted();
     const parsedInputs = parseOrFail(task, 'inputs', task.interface.inputs, rawInputs);
     const connector =
@@ -272,14 +322,12 @@ async function execute<T extends ConnectorTaskLike>(
     const secrets = resolveSecrets(options);
     redactor = new SecretRedactor(secrets);
     const template = templateOf(task, options.templateContext ?? LOCAL_CONTEXT);
-    const store = options.stateStore;
     if (store && !options.runId) {
       throw new FlyteError(
         'invalid_run_options',
         `Connector task "${task.name}": a stateStore needs a runId to find the run again. Pass runId.`,
       );
     }
-    const runId = options.runId ?? '';
     let transientLeft = transientBudget;
 
     const withTransientRetries = async <R>(
@@ -309,7 +357,7 @@ async function execute<T extends ConnectorTaskLike>(
       }
     };
 
-    const loaded = store ? await store.load(runId) : undefined;
+    const loaded = store ? await waits.race(store.load(runId)) : undefined;
     // A store backed by a database may answer null for "no saved run".
     const stored = loaded == null ? undefined : checkStoredRun(runId, loaded);
     if (
@@ -340,6 +388,8 @@ async function execute<T extends ConnectorTaskLike>(
       if (stored && attempt === stored.attempt) {
         meta = connector.decodeMeta(new TextEncoder().encode(stored.resourceMeta));
         reattached = true;
+        live = { connector, meta, secrets };
+        recorded = true;
       } else {
         const createJob = () => {
           const creating = connector.create({
@@ -359,19 +409,24 @@ async function execute<T extends ConnectorTaskLike>(
           return creating;
         };
         meta = await withTransientRetries(createJob, (e) => TransientConnectorError.isInstance(e));
+        // Ours from here: a failure before it is recorded deletes it (nobody could find it).
+        live = { connector, meta, secrets };
+        recorded = false;
+        deleted = false;
         if (store) {
-          await store.save(runId, {
-            taskType,
-            taskTypeVersion: task.taskTypeVersion,
-            connector: connector.name,
-            resourceMeta: new TextDecoder().decode(connector.encodeMeta(meta)),
-            attempt,
-            createdAt: new Date().toISOString(),
-          });
+          await waits.race(
+            store.save(runId, {
+              taskType,
+              taskTypeVersion: task.taskTypeVersion,
+              connector: connector.name,
+              resourceMeta: new TextDecoder().decode(connector.encodeMeta(meta)),
+              attempt,
+              createdAt: new Date().toISOString(),
+            }),
+          );
+          recorded = true;
         }
       }
-      live = { connector, meta, secrets };
-      deleted = false;
       emit({ type: 'created', resourceMeta: meta, attempt, reattached });
 
       let resource: Resource;
@@ -407,7 +462,8 @@ async function execute<T extends ConnectorTaskLike>(
       }
       // The job is over: nothing of ours is left running.
       live = undefined;
-      if (store) await store.remove(runId);
+      recorded = false;
+      if (store) await waits.race(store.remove(runId));
 
       if (resource.phase === Phase.SUCCEEDED) {
         const outputs = parseOrFail(
@@ -419,7 +475,8 @@ async function execute<T extends ConnectorTaskLike>(
         emit({ type: 'done', phase: resource.phase, phaseName: phaseName(resource.phase) });
         return outputs as z.output<T['interface']['outputs']>;
       }
-      if (resource.phase === Phase.RETRYABLE_FAILED && attempt - (stored?.attempt ?? 0) < retries) {
+      // `attempt` counts the run's jobs, those made before a re-attach included.
+      if (resource.phase === Phase.RETRYABLE_FAILED && attempt < retries) {
         const delayMs = backoffDelay(attempt, bounds);
         emit({
           type: 'retry',
@@ -431,7 +488,7 @@ async function execute<T extends ConnectorTaskLike>(
         await waits.sleep(delayMs);
         continue;
       }
-      const links = resource.logLinks ?? [];
+      const links = redactor.value(resource.logLinks ?? []);
       throw new ConnectorTaskFailedError(
         `Connector task "${task.name}" (${taskType}) ended ${phaseName(resource.phase)}${resource.message ? `: ${resource.message.replace(/\.$/, '')}` : ''}${links.length ? `. Logs: ${links.map((l) => l.uri).join(', ')}` : ''}`,
         {
@@ -444,18 +501,24 @@ async function execute<T extends ConnectorTaskLike>(
       );
     }
   } catch (error) {
-    let failure = error;
-    if (signal.aborted) {
-      if (live) await deleteOnce(live);
-      failure = signal.reason;
+    // A job left running is deleted when the run was aborted or timed out, and when nothing
+    // records it (no state store, or saving failed): nobody could find it again. A recorded job
+    // outlives any other failure, for a rerun to re-attach to; once deleted, its record goes too.
+    if (live && (signal.aborted || !recorded)) {
+      await deleteOnce(live);
+      if (recorded && store) {
+        const bound = AbortSignal.timeout(deleteTimeout);
+        await raceAbort(store.remove(runId), bound).catch(() => {});
+      }
     }
+    const failure = signal.aborted ? signal.reason : error;
     // A connector may throw anything: what leaves the run is an Error with no secret in it.
     const clean = redactor.error(failure instanceof Error ? failure : new Error(String(failure)));
     const finalPhase = signal.aborted
       ? Phase.ABORTED
-      : lastPhase === Phase.UNDEFINED
-        ? Phase.FAILED
-        : lastPhase;
+      : isTerminalPhase(lastPhase)
+        ? lastPhase
+        : Phase.FAILED;
     emit({
       type: 'done',
       phase: finalPhase,
@@ -465,7 +528,7 @@ async function execute<T extends ConnectorTaskLike>(
     throw clean;
   } finally {
     waits.dispose();
-    if (timer) clearTimeout(timer);
+    cancelTimeout?.();
     options.signal?.removeEventListener('abort', onUserAbort);
   }
 }
