@@ -271,11 +271,27 @@ describe('runConnectorTask', () => {
     stuck.save = () => new Promise(() => {});
     const run = fakeTask(hanging).run(
       { polls: 100 },
-      { stateStore: stuck, runId: 'r', timeout: 50 },
+      // The clean-up waits for the save in flight, within deleteTimeout.
+      { stateStore: stuck, runId: 'r', timeout: 50, deleteTimeout: 100 },
     );
     expect(await settlesWithin(run, 2000)).toBe('settled');
     await expect(run).rejects.toBeInstanceOf(ConnectorTimeoutError);
     expect(hanging.jobs.get('job-1')?.state).toBe('deleted');
+
+    // A save that lands after the timeout does not leave a record of the deleted job behind.
+    const late = new FakeJobConnector();
+    const slow = new MemoryStateStore();
+    const save = slow.save.bind(slow);
+    slow.save = async (id, state) => {
+      await new Promise((r) => setTimeout(r, 100));
+      await save(id, state);
+    };
+    await expect(
+      fakeTask(late).run({ polls: 100 }, { stateStore: slow, runId: 'r', timeout: 20 }),
+    ).rejects.toBeInstanceOf(ConnectorTimeoutError);
+    expect(late.jobs.get('job-1')?.state).toBe('deleted');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await slow.load('r')).toBeUndefined();
 
     const unreadable = new MemoryStateStore();
     unreadable.load = () => new Promise(() => {});

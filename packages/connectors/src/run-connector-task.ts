@@ -280,8 +280,10 @@ async function execute<T extends ConnectorTaskLike>(
   let live:
     | { connector: AnyConnector; meta: ResourceMeta; secrets: Record<string, string> }
     | undefined;
-  // Whether the state store holds the live job, so that a rerun can find it again.
+  // Whether the state store holds the live job, so that a rerun can find it again; `saving`
+  // while its record is being written.
   let recorded = false;
+  let saving: Promise<void> | undefined;
   let deleted = false;
   let lastPhase: Phase = Phase.UNDEFINED;
   const deleteTimeout = options.deleteTimeout ?? 10_000;
@@ -414,16 +416,16 @@ async function execute<T extends ConnectorTaskLike>(
         recorded = false;
         deleted = false;
         if (store) {
-          await waits.race(
-            store.save(runId, {
-              taskType,
-              taskTypeVersion: task.taskTypeVersion,
-              connector: connector.name,
-              resourceMeta: new TextDecoder().decode(connector.encodeMeta(meta)),
-              attempt,
-              createdAt: new Date().toISOString(),
-            }),
-          );
+          saving = store.save(runId, {
+            taskType,
+            taskTypeVersion: task.taskTypeVersion,
+            connector: connector.name,
+            resourceMeta: new TextDecoder().decode(connector.encodeMeta(meta)),
+            attempt,
+            createdAt: new Date().toISOString(),
+          });
+          await waits.race(saving);
+          saving = undefined;
           recorded = true;
         }
       }
@@ -506,9 +508,15 @@ async function execute<T extends ConnectorTaskLike>(
     // outlives any other failure, for a rerun to re-attach to; once deleted, its record goes too.
     if (live && (signal.aborted || !recorded)) {
       await deleteOnce(live);
-      if (recorded && store) {
-        const bound = AbortSignal.timeout(deleteTimeout);
-        await raceAbort(store.remove(runId), bound).catch(() => {});
+      if (store && (recorded || saving)) {
+        // A save still in flight is let finish first: landing after the removal, it would point a
+        // rerun at the deleted job.
+        const inFlight = saving;
+        const removal = (async () => {
+          await inFlight?.catch(() => {});
+          await store.remove(runId);
+        })();
+        await raceAbort(removal, AbortSignal.timeout(deleteTimeout)).catch(() => {});
       }
     }
     const failure = signal.aborted ? signal.reason : error;
