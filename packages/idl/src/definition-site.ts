@@ -12,8 +12,18 @@ export interface DefinitionSite {
   column: number;
 }
 
-// "    at fn (/a/b.js:1:2)", "    at /a/b.js:1:2", "    at async fn (file:///a/b.js:1:2)"
-const FRAME = /^\s*at (?:.*?\()?(.+?):(\d+):(\d+)\)?\s*$/;
+// "    at fn (/a/b.js:1:2)", "    at async fn (file:///a/b.js:1:2)": the location is in the
+// last parentheses. "    at file:///a/b.mjs:1:2" (ESM top level) has none. A folder name may
+// hold "(" or ")" either way, so the form is told by the line's end, and the location is
+// matched greedily from the first "(", not lazily up to it.
+const FRAME_WITH_NAME = /\((.+):(\d+):(\d+)\)$/;
+const FRAME_BARE = /^\s*at (?:async )?(.+):(\d+):(\d+)$/;
+
+function parseFrame(line: string): [location: string, line: string, column: string] | undefined {
+  const text = line.trimEnd();
+  const match = (text.endsWith(')') ? FRAME_WITH_NAME : FRAME_BARE).exec(text);
+  return match ? [match[1] ?? '', match[2] ?? '0', match[3] ?? '0'] : undefined;
+}
 
 /**
  * The definition site of the code that called `factory`: packages that create tasks call this
@@ -38,9 +48,9 @@ export function captureDefinitionSite(
     Error.stackTraceLimit = limit;
   }
   for (const line of (holder.stack ?? '').split('\n').slice(1)) {
-    const match = FRAME.exec(line);
-    if (!match) continue;
-    const [, location = '', lineText = '0', columnText = '0'] = match;
+    const frame = parseFrame(line);
+    if (!frame) continue;
+    const [location, lineText, columnText] = frame;
     if (location.startsWith('node:') || location.startsWith('internal/')) continue;
     const file = location.startsWith('file://') ? fileURLToPath(location) : location;
     if (!isAbsolute(file)) continue;

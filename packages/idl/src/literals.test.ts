@@ -1,12 +1,27 @@
-import { fromBinary, type JsonValue, toBinary, toJson } from '@bufbuild/protobuf';
+import {
+  create,
+  fromBinary,
+  type JsonValue,
+  type MessageInitShape,
+  toBinary,
+  toJson,
+} from '@bufbuild/protobuf';
 import { LiteralSchema as OfficialLiteralSchema } from '@flyteorg/flyteidl2/flyteidl2/core/literals_pb.ts';
 import { LiteralTypeSchema as OfficialLiteralTypeSchema } from '@flyteorg/flyteidl2/flyteidl2/core/types_pb.ts';
 import { InputsSchema as OfficialInputsSchema } from '@flyteorg/flyteidl2/flyteidl2/task/common_pb.ts';
+import { encode as encodeMsgpack } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 // What consumers get: the compiled bundle, not the official sources this test decodes with.
-import { LiteralSchema, LiteralTypeSchema, SimpleType } from '../dist/core.js';
+import {
+  type Literal,
+  LiteralSchema,
+  LiteralTypeSchema,
+  type PrimitiveSchema,
+  type ScalarSchema,
+  SimpleType,
+} from '../dist/core.js';
 import { InputsSchema } from '../dist/task.js';
 import { LiteralConversionError, UnsupportedSchemaError } from './errors';
 import { bytes, dataFrameRef, dirRef, duration, fileRef } from './flyte-types';
@@ -257,5 +272,347 @@ describe('inputs and outputs', () => {
       simple: 'STRING',
     });
     expect(typed.outputs?.variables.map((v) => v.key)).toEqual(['rows', 'total']);
+  });
+});
+
+// Literals as another SDK would send them, built field by field.
+const literal = (init: MessageInitShape<typeof LiteralSchema>) => create(LiteralSchema, init);
+const scalar = (value: NonNullable<MessageInitShape<typeof ScalarSchema>['value']>) =>
+  literal({ value: { case: 'scalar', value: { value } } });
+const prim = (value: NonNullable<MessageInitShape<typeof PrimitiveSchema>['value']>) =>
+  scalar({ case: 'primitive', value: { value } });
+/** Through the official schema's bytes and back, as a literal from the wire would arrive. */
+const overTheWire = (l: Literal) =>
+  fromBinary(
+    LiteralSchema,
+    toBinary(OfficialLiteralSchema, fromBinary(OfficialLiteralSchema, toBinary(LiteralSchema, l))),
+  );
+
+describe('literals from other SDKs', () => {
+  it('cuts sub-millisecond datetimes instead of rounding them into the next second', () => {
+    // Python's datetime(2024, 12, 31, 23, 59, 59, 999999): still the last day of 2024.
+    const late = prim({ case: 'datetime', value: { seconds: 1735689599n, nanos: 999_999_000 } });
+    expect(fromLiteral(overTheWire(late), z.date()).toISOString()).toBe('2024-12-31T23:59:59.999Z');
+    const early = prim({ case: 'datetime', value: { seconds: 0n, nanos: 1_500_000 } });
+    expect(fromLiteral(overTheWire(early), z.date()).toISOString()).toBe(
+      '1970-01-01T00:00:00.001Z',
+    );
+  });
+
+  it('picks the union variant whose type was sent, ignoring flyte-sdk tags and annotations', () => {
+    // flyte-sdk tags each union variant type with its transformer name (structure.tag).
+    const tagged = scalar({
+      case: 'union',
+      value: {
+        value: prim({ case: 'integer', value: 5n }),
+        type: { type: { case: 'simple', value: SimpleType.INTEGER }, structure: { tag: 'int' } },
+      },
+    });
+    expect(fromLiteral(overTheWire(tagged), z.union([z.number(), z.bigint()]))).toBe(5n);
+    const annotated = scalar({
+      case: 'union',
+      value: {
+        value: prim({ case: 'integer', value: 7n }),
+        type: {
+          type: { case: 'simple', value: SimpleType.INTEGER },
+          annotation: {
+            annotations: { 'cache-key-metadata': { 'serialization-format': 'msgpack' } },
+          },
+        },
+      },
+    });
+    expect(fromLiteral(overTheWire(annotated), z.union([z.number(), z.bigint()]))).toBe(7n);
+  });
+});
+
+describe('error messages', () => {
+  const messageOf = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof LiteralConversionError) return error.message;
+      throw error;
+    }
+    throw new Error('expected a LiteralConversionError');
+  };
+
+  it('print NaN, infinities and -0 as themselves, not as JSON null', () => {
+    expect(messageOf(() => toLiteral(Number.NaN, z.number(), 'inputs.x'))).toBe(
+      'inputs.x: expected number, received NaN (number)',
+    );
+    expect(
+      messageOf(() => toLiteral({ x: Number.NEGATIVE_INFINITY }, z.object({ x: z.number() }))),
+    ).toBe('value.x: expected number, received -Infinity (number)');
+    expect(messageOf(() => toLiteral(-0, z.number().positive(), 'inputs.n'))).toMatch(
+      /^inputs\.n: expected a valid value, received -0 \(number\)/,
+    );
+  });
+});
+
+describe('descriptions', () => {
+  it('survive wrappers added after .describe()', () => {
+    const typed = typedInterfaceOf({
+      inputs: z.object({
+        limit: z.number().int().describe('Max rows').optional(),
+        since: z.date().describe('Lower bound').nullable().default(null),
+        tags: z.array(z.string()).describe('Labels').readonly(),
+        plain: z.string(),
+      }),
+      outputs: z.object({}),
+    });
+    expect(typed.inputs?.variables.map((v) => [v.key, v.value?.description])).toEqual([
+      ['limit', 'Max rows'],
+      ['since', 'Lower bound'],
+      ['tags', 'Labels'],
+      ['plain', ''],
+    ]);
+    // The outermost description wins when both are set.
+    const both = typedInterfaceOf({
+      inputs: z.object({ n: z.number().describe('inner').optional().describe('outer') }),
+      outputs: z.object({}),
+    });
+    expect(both.inputs?.variables[0]?.value?.description).toBe('outer');
+  });
+});
+
+describe('z.unknown() and z.any() carry JSON only', () => {
+  it('rejects top-level values JSON cannot carry, naming the path', () => {
+    expect(() => toLiteral(Number.NaN, z.unknown(), 'inputs.x')).toThrow(
+      /^inputs\.x: expected JSON value .*, received NaN \(number\)$/,
+    );
+    expect(() => toLiteral(1n, z.any(), 'inputs.x')).toThrow(LiteralConversionError);
+    expect(() => toLiteral(1n, z.any(), 'inputs.x')).toThrow(/inputs\.x: .*received 1n \(bigint\)/);
+    expect(() => toLiteral({ a: [1, new Map()] }, z.unknown(), 'inputs.x')).toThrow(
+      /inputs\.x\.a\[1\]: .*received \{\} \(Map\)/,
+    );
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => toLiteral(cyclic, z.unknown(), 'inputs.x')).toThrow(/inputs\.x\.self: .*itself/);
+  });
+
+  it('rejects values JSON cannot carry inside objects instead of sending {} or null', () => {
+    const schema = z.object({ extra: z.unknown() });
+    expect(() => toLiteral({ extra: { when: new Date(0) } }, schema, 'inputs')).toThrow(
+      /inputs\.extra\.when: .*received Date\(1970-01-01T00:00:00\.000Z\)/,
+    );
+    expect(() => toLiteral({ extra: [1n] }, schema, 'inputs')).toThrow(
+      /inputs\.extra\[0\]: .*received 1n \(bigint\)/,
+    );
+    expect(() => toLiteral({ extra: [undefined] }, schema, 'inputs')).toThrow(
+      /inputs\.extra\[0\]: .*received undefined/,
+    );
+  });
+
+  it('still carries real JSON, dropping undefined properties as JSON does', () => {
+    const value = { a: [1, 'two', null, { b: false }], c: undefined };
+    expect(roundTrip(z.unknown(), value)).toEqual({ a: [1, 'two', null, { b: false }] });
+    expect(roundTrip(z.object({ extra: z.any() }), { extra: value })).toEqual({
+      extra: { a: [1, 'two', null, { b: false }] },
+    });
+  });
+});
+
+describe('recursive schemas', () => {
+  type Tree = { name: string; at: Date; children: Tree[] };
+  const LazyTree: z.ZodType<Tree> = z.lazy(() =>
+    z.object({ name: z.string(), at: z.date(), children: z.array(LazyTree) }),
+  );
+  const GetterTree = z.object({
+    name: z.string(),
+    at: z.date(),
+    get children() {
+      return z.array(GetterTree);
+    },
+  });
+  const tree: Tree = {
+    name: 'root',
+    at: new Date('2024-01-01T00:00:00Z'),
+    children: [
+      { name: 'a', at: new Date('2024-01-02T00:00:00Z'), children: [] },
+      {
+        name: 'b',
+        at: new Date('2024-01-03T00:00:00Z'),
+        children: [{ name: 'c', at: new Date('2024-01-04T00:00:00Z'), children: [] }],
+      },
+    ],
+  };
+
+  it.each([
+    ['z.lazy', LazyTree],
+    ['a getter in the shape', GetterTree],
+  ])('are one STRUCT when the recursion goes through an object (%s)', (_name, schema) => {
+    expect(literalTypeOf(schema).type).toEqual({ case: 'simple', value: SimpleType.STRUCT });
+    expect(literalTypeOf(schema).metadata).toMatchObject({
+      properties: { children: { type: 'array', items: { $ref: '#' } } },
+    });
+    // Dates deep in the tree come back as Dates: the schema guides decoding at every level.
+    expect(roundTrip(schema, tree)).toEqual(tree);
+    const iface = { inputs: z.object({ tree: schema }), outputs: z.object({}) };
+    expect(typedInterfaceOf(iface).inputs?.variables[0]?.value?.type?.type).toEqual({
+      case: 'simple',
+      value: SimpleType.STRUCT,
+    });
+    expect(fromInputs(toInputs({ tree }, iface), iface)).toEqual({ tree });
+  });
+
+  it('reject recursion outside an object, naming where, instead of overflowing the stack', () => {
+    type Nested = Nested[];
+    const nested: z.ZodType<Nested> = z.lazy(() => z.array(nested));
+    expect(() => literalTypeOf(nested, 'inputs.n')).toThrow(UnsupportedSchemaError);
+    expect(() => literalTypeOf(nested, 'inputs.n')).toThrow(/^inputs\.n\[\]: .*contains itself/);
+    type Json = string | { [key: string]: Json };
+    const map: z.ZodType<Json> = z.lazy(() => z.union([z.string(), z.record(z.string(), map)]));
+    expect(() => literalTypeOf(map, 'inputs.m')).toThrow(/^inputs\.m\|1\{\}: .*contains itself/);
+  });
+});
+
+describe('optional and nullable', () => {
+  it('read NONE back as what the outermost wrapper names', () => {
+    expect(roundTrip(z.string().nullable().optional(), undefined)).toBeUndefined();
+    expect(roundTrip(z.string().optional().nullable(), null)).toBeNull();
+    expect(roundTrip(z.string().optional(), undefined)).toBeUndefined();
+    expect(roundTrip(z.string().nullable(), null)).toBeNull();
+  });
+
+  it('keep null and a missing field apart inside objects', () => {
+    const schema = z.object({ a: z.string().nullable().optional(), b: z.string().optional() });
+    expect(roundTrip(schema, { a: null })).toEqual({ a: null });
+    expect(roundTrip(schema, {})).toEqual({});
+  });
+});
+
+describe('msgpack from flyte-sdk (Python v2)', () => {
+  // flyte-sdk's DataclassTransformer / PydanticTransformer / DictTransformer: Scalar.binary,
+  // tag "msgpack"; datetimes are ISO strings, bytes are msgpack bin, ints are msgpack ints.
+  const msgpack = (value: unknown) =>
+    scalar({
+      case: 'binary',
+      value: { value: encodeMsgpack(value, { useBigInt64: true }), tag: 'msgpack' },
+    });
+  const Order = z.object({
+    name: z.string(),
+    rows: z.number().int(),
+    total: z.bigint(),
+    at: z.date(),
+    tags: z.array(z.string()),
+    blob: bytes(),
+    parent: z.number().nullable(),
+    note: z.string().optional(),
+  });
+
+  it('decodes a dataclass or pydantic model sent as msgpack into an object schema', () => {
+    const sent = msgpack({
+      name: 'orders',
+      // Python's msgpack writes 2**40 as uint64 (0xcf), as the encoder does for a bigint.
+      rows: 2n ** 40n,
+      total: 2n ** 62n,
+      at: '2024-12-31T23:59:59.999000+00:00',
+      tags: ['a', 'b'],
+      blob: new Uint8Array([1, 2, 3]),
+      parent: null,
+    });
+    expect(fromLiteral(overTheWire(sent), Order)).toEqual({
+      name: 'orders',
+      rows: 2 ** 40,
+      total: 2n ** 62n,
+      at: new Date('2024-12-31T23:59:59.999Z'),
+      tags: ['a', 'b'],
+      blob: new Uint8Array([1, 2, 3]),
+      parent: null,
+    });
+  });
+
+  it('reads the exact bytes Python msgpack.dumps writes', () => {
+    // msgpack.dumps({"a": 1, "b": [True, None, 2.5]}) in Python.
+    const bytes = new Uint8Array([
+      0x82, 0xa1, 0x61, 0x01, 0xa1, 0x62, 0x93, 0xc3, 0xc0, 0xcb, 0x40, 0x04, 0, 0, 0, 0, 0, 0,
+    ]);
+    const sent = scalar({ case: 'binary', value: { value: bytes, tag: 'msgpack' } });
+    const schema = z.object({
+      a: z.bigint(),
+      b: z.array(z.union([z.boolean(), z.number()]).nullable()),
+    });
+    expect(fromLiteral(overTheWire(sent), schema)).toEqual({ a: 1n, b: [true, null, 2.5] });
+    expect(fromLiteral(overTheWire(sent), z.unknown())).toEqual({ a: 1, b: [true, null, 2.5] });
+  });
+
+  it('decodes untyped dicts into records, optional values and named inputs', () => {
+    expect(
+      fromLiteral(overTheWire(msgpack({ x: 1, y: 2.5 })), z.record(z.string(), z.number())),
+    ).toEqual({
+      x: 1,
+      y: 2.5,
+    });
+    // Optional[Order] in Python: a union literal around the msgpack binary.
+    const optional = scalar({
+      case: 'union',
+      value: {
+        value: msgpack({
+          name: 'n',
+          rows: 1,
+          total: 1,
+          at: '2024-01-01T00:00:00',
+          tags: [],
+          blob: new Uint8Array(),
+          parent: 2,
+        }),
+        type: {
+          type: { case: 'simple', value: SimpleType.STRUCT },
+          annotation: {
+            annotations: { 'cache-key-metadata': { 'serialization-format': 'msgpack' } },
+          },
+        },
+      },
+    });
+    // A naive Python datetime is UTC, whatever the host's time zone.
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(fromLiteral(overTheWire(optional), Order.optional())).toMatchObject({
+        total: 1n,
+        parent: 2,
+        at: new Date('2024-01-01T00:00:00Z'),
+      });
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+    const iface = { inputs: z.object({ order: Order }) };
+    const inputs = create(InputsSchema, {
+      literals: [
+        {
+          name: 'order',
+          value: msgpack({
+            name: 'n',
+            rows: 1.5,
+            total: 1,
+            at: '2024-01-01T00:00:00Z',
+            tags: [],
+            blob: new Uint8Array(),
+            parent: null,
+          }),
+        },
+      ],
+    });
+    expect(() => fromInputs(inputs, iface)).toThrow(
+      /inputs\.order\.rows: expected int, received 1\.5 \(number\)/,
+    );
+  });
+
+  it('names the tag it cannot read, and bytes that are not msgpack', () => {
+    const pickle = scalar({
+      case: 'binary',
+      value: { value: new Uint8Array([0x80]), tag: 'pickle' },
+    });
+    expect(() => fromLiteral(pickle, Order, 'inputs.order')).toThrow(
+      'inputs.order: expected a struct (or binary with tag "msgpack") literal, received binary (tag "pickle")',
+    );
+    const broken = scalar({
+      case: 'binary',
+      value: { value: new Uint8Array([0xc1]), tag: 'msgpack' },
+    });
+    expect(() => fromLiteral(broken, Order, 'inputs.order')).toThrow(
+      /^inputs\.order: expected msgpack bytes .*1 bytes did not decode/,
+    );
   });
 });

@@ -9,9 +9,10 @@ import {
 import {
   type Duration as DurationMessage,
   DurationSchema,
-  timestampDate,
+  type Timestamp,
   timestampFromDate,
 } from '@bufbuild/protobuf/wkt';
+import { decode as decodeMsgpack, ExtData } from '@msgpack/msgpack';
 import { z } from 'zod';
 import {
   BlobType_BlobDimensionality,
@@ -45,6 +46,10 @@ export interface TaskInterface<
 // The binary tags this package writes; Flyte treats the tag as an opaque format name.
 const BYTES_TAG = 'bytes';
 const JSON_TAG = 'json';
+// flyte-sdk (Python, v2) sends dataclasses, pydantic models and untyped dicts as msgpack bytes
+// under this tag (MESSAGEPACK in flyte/types/_type_engine.py). We read it; we write Structs,
+// which flyte-sdk reads for all three.
+const MSGPACK_TAG = 'msgpack';
 
 type Described =
   | { kind: 'string' | 'float' | 'integer' | 'bigint' | 'boolean' | 'datetime' | 'json' }
@@ -53,7 +58,7 @@ type Described =
   | { kind: 'array'; element: z.ZodType }
   | { kind: 'record'; value: z.ZodType }
   | { kind: 'object'; shape: Record<string, z.ZodType> }
-  | { kind: 'empty-able'; inner: z.ZodType; empty: null | undefined }
+  | { kind: 'empty-able'; inner: z.ZodType; empty: null | undefined; nullable: boolean }
   | { kind: 'union'; options: z.ZodType[] };
 
 // zod's own definition object; the documented way for libraries to look inside a schema.
@@ -103,14 +108,17 @@ function describe(schema: z.ZodType, path: string): Described {
       return { kind: 'object', shape: def.shape as Record<string, z.ZodType> };
     case 'optional':
     case 'nullable': {
-      // optional(nullable(x)) and friends collapse into one "may be empty" layer.
+      // optional(nullable(x)) and friends collapse into one "may be empty" layer. A NONE
+      // literal cannot say whether it was null or undefined: it reads back as what the
+      // outermost wrapper names, so x.nullable().optional() gives undefined.
       let inner = def.innerType as z.ZodType;
-      let empty: null | undefined = def.type === 'nullable' ? null : undefined;
+      const empty: null | undefined = def.type === 'nullable' ? null : undefined;
+      let nullable = def.type === 'nullable';
       for (let d = defOf(inner); d.type === 'optional' || d.type === 'nullable'; d = defOf(inner)) {
-        if (d.type === 'nullable') empty = null;
+        if (d.type === 'nullable') nullable = true;
         inner = d.innerType as z.ZodType;
       }
-      return { kind: 'empty-able', inner, empty };
+      return { kind: 'empty-able', inner, empty, nullable };
     }
     case 'union':
       return { kind: 'union', options: def.options as z.ZodType[] };
@@ -151,20 +159,39 @@ function describe(schema: z.ZodType, path: string): Described {
  * | `fileRef()` / `dirRef()` / `dataFrameRef()` | blob SINGLE / blob MULTIPART / structured dataset |
  * | `z.unknown()` / `z.any()` | simple BINARY holding JSON |
  *
- * @throws UnsupportedSchemaError for zod types with no flyteidl2 counterpart (functions, maps, transforms...).
+ * A schema that contains itself (`z.lazy`, or a getter in an object shape) is fine when the
+ * recursion goes through an object: the object is one STRUCT, however deep the value.
+ *
+ * @throws UnsupportedSchemaError for zod types with no flyteidl2 counterpart (functions, maps,
+ * transforms...) and for schemas that contain themselves outside an object.
  */
 export function literalTypeOf(schema: z.ZodType, path = 'value'): LiteralType {
   // Encoding an optional or union value embeds its type; an object's type carries its JSON
   // Schema. Computing those once per schema keeps them off the per-value path.
   let type = literalTypes.get(schema);
   if (!type) {
-    type = computeLiteralType(schema, path);
+    // A schema that contains itself (z.lazy, or a getter in an object shape) is fine under an
+    // object, which is one STRUCT however deep the value goes. Anywhere else its type would be
+    // infinite: array of array of ... has no flyteidl2 form.
+    if (typesInProgress.has(schema)) {
+      throw new UnsupportedSchemaError(
+        `${path}: this schema contains itself outside an object, so its flyteidl2 type would be infinite. Put the recursion inside a z.object({...}) field (objects travel as one STRUCT), or bound its depth.`,
+        { path, schemaType: 'recursive' },
+      );
+    }
+    typesInProgress.add(schema);
+    try {
+      type = computeLiteralType(schema, path);
+    } finally {
+      typesInProgress.delete(schema);
+    }
     literalTypes.set(schema, type);
   }
   return clone(LiteralTypeSchema, type);
 }
 
 const literalTypes = new WeakMap<z.ZodType, LiteralType>();
+const typesInProgress = new Set<z.ZodType>();
 
 function computeLiteralType(schema: z.ZodType, path: string): LiteralType {
   const d = describe(schema, path);
@@ -213,7 +240,9 @@ function computeLiteralType(schema: z.ZodType, path: string): LiteralType {
         type: { case: 'mapValueType', value: literalTypeOf(d.value, `${path}{}`) },
       });
     case 'object': {
-      for (const [key, field] of Object.entries(d.shape)) toJsonValueCheck(field, `${path}.${key}`);
+      const checked = new Set<z.ZodType>([schema]);
+      for (const [key, field] of Object.entries(d.shape))
+        toJsonValueCheck(field, `${path}.${key}`, checked);
       const type = simple(SimpleType.STRUCT);
       const metadata = jsonSchemaOf(schema);
       if (metadata) type.metadata = metadata;
@@ -226,16 +255,20 @@ function computeLiteralType(schema: z.ZodType, path: string): LiteralType {
   }
 }
 
-// Objects travel as JSON: every field must have a JSON form, which describe() checks.
-function toJsonValueCheck(schema: z.ZodType, path: string): void {
+// Objects travel as JSON: every field must have a JSON form, which describe() checks. `checked`
+// holds the schemas already seen, so a recursive schema is checked once, not forever.
+function toJsonValueCheck(schema: z.ZodType, path: string, checked: Set<z.ZodType>): void {
+  if (checked.has(schema)) return;
+  checked.add(schema);
   const d = describe(schema, path);
-  if (d.kind === 'array') toJsonValueCheck(d.element, `${path}[]`);
-  else if (d.kind === 'record') toJsonValueCheck(d.value, `${path}{}`);
+  if (d.kind === 'array') toJsonValueCheck(d.element, `${path}[]`, checked);
+  else if (d.kind === 'record') toJsonValueCheck(d.value, `${path}{}`, checked);
   else if (d.kind === 'object')
-    for (const [k, f] of Object.entries(d.shape)) toJsonValueCheck(f, `${path}.${k}`);
-  else if (d.kind === 'empty-able') toJsonValueCheck(d.inner, path);
+    for (const [k, f] of Object.entries(d.shape)) toJsonValueCheck(f, `${path}.${k}`, checked);
+  else if (d.kind === 'empty-able') toJsonValueCheck(d.inner, path, checked);
   else if (d.kind === 'union') {
-    for (const [i, option] of d.options.entries()) toJsonValueCheck(option, `${path}|${i}`);
+    for (const [i, option] of d.options.entries())
+      toJsonValueCheck(option, `${path}|${i}`, checked);
   }
 }
 
@@ -266,7 +299,8 @@ export function toLiteral(value: unknown, schema: z.ZodType, path = 'value'): Li
 
 /**
  * Converts a flyteidl2 `Literal` back to a native value described by `schema`, and checks the
- * result against the schema.
+ * result against the schema. Objects are read from a `google.protobuf.Struct` or from a binary
+ * literal with tag `msgpack` (how flyte-sdk sends dataclasses, pydantic models and dicts).
  *
  * @throws LiteralConversionError when the literal's kind does not fit the schema, or the decoded
  * value breaks one of its rules.
@@ -311,6 +345,8 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 function render(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'bigint') return `${value}n (bigint)`;
+  // JSON.stringify would print NaN and ±Infinity as null, and -0 as 0.
+  if (typeof value === 'number') return `${Object.is(value, -0) ? '-0' : String(value)} (number)`;
   if (value instanceof Date)
     return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
   if (value instanceof Uint8Array) return `Uint8Array(${value.byteLength} bytes)`;
@@ -321,8 +357,16 @@ function render(value: unknown): string {
     text = Object.prototype.toString.call(value);
   }
   if (text.length > 80) text = `${text.slice(0, 77)}...`;
-  const type = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
-  return `${text} (${type})`;
+  return `${text} (${typeName(value)})`;
+}
+
+function typeName(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  // A class instance prints as "{}"; its class says more.
+  if (typeof value === 'object' && !isPlainObject(value))
+    return (value as { constructor?: { name?: string } }).constructor?.name || 'object';
+  return typeof value;
 }
 
 function mismatch(path: string, expected: string, received: unknown): LiteralConversionError {
@@ -392,14 +436,14 @@ function encode(value: unknown, schema: z.ZodType, path: string): Literal {
     case 'bytes':
       if (!(value instanceof Uint8Array)) throw mismatch(path, 'Uint8Array', value);
       return scalar({ case: 'binary', value: { value: new Uint8Array(value), tag: BYTES_TAG } });
-    case 'json': {
-      const json = JSON.stringify(value);
-      if (json === undefined) throw mismatch(path, 'JSON value', value);
+    case 'json':
       return scalar({
         case: 'binary',
-        value: { value: new TextEncoder().encode(json), tag: JSON_TAG },
+        value: {
+          value: new TextEncoder().encode(JSON.stringify(checkedJson(value, path))),
+          tag: JSON_TAG,
+        },
       });
-    }
     case 'file':
     case 'dir': {
       const ref = value as { uri: string; format?: string };
@@ -499,7 +543,7 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
     case 'boolean':
       return prim?.case === 'boolean' ? prim.value : fail('boolean');
     case 'datetime':
-      return prim?.case === 'datetime' ? timestampDate(prim.value) : fail('datetime');
+      return prim?.case === 'datetime' ? dateFromTimestamp(prim.value) : fail('datetime');
     case 'duration':
       return prim?.case === 'duration' ? millisFromDuration(prim.value) : fail('duration');
     case 'bytes':
@@ -507,6 +551,8 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
     case 'json':
       if (sc?.case === 'binary' && sc.value.tag === JSON_TAG)
         return JSON.parse(new TextDecoder().decode(sc.value.value));
+      if (sc?.case === 'binary' && sc.value.tag === MSGPACK_TAG)
+        return fromMsgpack(sc.value.value, path);
       // Accept a Struct too: that is how other SDKs send untyped objects.
       return sc?.case === 'generic' ? sc.value : fail(`binary (tag "${JSON_TAG}")`);
     case 'file':
@@ -525,14 +571,20 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
         ? lit.value.literals.map((l, i) => decode(l, d.element, `${path}[${i}]`))
         : fail('collection');
     case 'record': {
-      if (lit.case !== 'map') return fail('map');
+      if (sc?.case === 'binary' && sc.value.tag === MSGPACK_TAG)
+        return fromJson(fromMsgpack(sc.value.value, path), schema, path);
+      if (lit.case !== 'map') return fail(`map (or binary with tag "${MSGPACK_TAG}")`);
       const out: Record<string, unknown> = {};
       for (const [k, l] of Object.entries(lit.value.literals))
         out[k] = decode(l, d.value, `${path}.${k}`);
       return out;
     }
     case 'object':
-      return sc?.case === 'generic' ? fromJson(sc.value, schema, path) : fail('struct');
+      if (sc?.case === 'binary' && sc.value.tag === MSGPACK_TAG)
+        return fromJson(fromMsgpack(sc.value.value, path), schema, path);
+      return sc?.case === 'generic'
+        ? fromJson(sc.value, schema, path)
+        : fail(`struct (or binary with tag "${MSGPACK_TAG}")`);
     case 'empty-able': {
       const inner = sc?.case === 'union' ? sc.value.value : literal;
       if (!inner || (inner.value.case === 'scalar' && inner.value.value.value.case === 'noneType'))
@@ -563,12 +615,25 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
 }
 
 function sameType(schema: z.ZodType, type: LiteralType, path: string): boolean {
-  const own = literalTypeOf(schema, path);
-  // Metadata (JSON Schema) is documentation; compare the structure only.
-  delete own.metadata;
-  const other = create(LiteralTypeSchema, type);
-  delete other.metadata;
-  return equals(LiteralTypeSchema, own, other);
+  return equals(
+    LiteralTypeSchema,
+    typeEssence(literalTypeOf(schema, path)),
+    typeEssence(clone(LiteralTypeSchema, type)),
+  );
+}
+
+// What a type is, without what rides along: `metadata` (JSON Schema), `structure` (the union
+// variant tag flyte-sdk adds, e.g. {tag: "int"}) and `annotation` (flyte-sdk's cache-key hints).
+// flyte-sdk compares union variants the same way (_type_essence); this also strips nested types.
+function typeEssence(type: LiteralType): LiteralType {
+  delete type.metadata;
+  delete type.structure;
+  delete type.annotation;
+  const inner = type.type;
+  if (inner.case === 'collectionType' || inner.case === 'mapValueType') typeEssence(inner.value);
+  else if (inner.case === 'unionType')
+    for (const variant of inner.value.variants) typeEssence(variant);
+  return type;
 }
 
 function describeLiteral(literal: Literal): string {
@@ -576,6 +641,7 @@ function describeLiteral(literal: Literal): string {
   if (lit.case !== 'scalar') return lit.case ?? 'an empty literal';
   const sc = lit.value.value;
   if (sc.case === 'primitive') return `primitive ${sc.value.value.case ?? 'empty'}`;
+  if (sc.case === 'binary') return `binary (tag "${sc.value.tag}")`;
   return sc.case ?? 'an empty scalar';
 }
 
@@ -583,6 +649,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+// A Date holds whole milliseconds: sub-millisecond digits are cut, never rounded, so
+// 23:59:59.999999 stays in its second (and its day, and its year).
+function dateFromTimestamp(timestamp: Timestamp): Date {
+  return new Date(Number(timestamp.seconds) * 1000 + Math.floor(timestamp.nanos / 1e6));
 }
 
 function durationFromMillis(ms: number): DurationMessage {
@@ -606,8 +678,9 @@ function toJson(value: unknown, schema: z.ZodType, path: string): JsonValue {
     case 'string':
     case 'enum':
     case 'boolean':
-    case 'json':
       return value as JsonValue;
+    case 'json':
+      return checkedJson(value, path);
     case 'float':
     case 'integer':
     case 'duration':
@@ -652,13 +725,57 @@ function toJson(value: unknown, schema: z.ZodType, path: string): JsonValue {
   }
 }
 
-function fromJson(json: JsonValue | undefined, schema: z.ZodType, path: string): unknown {
+const JSON_KINDS = 'JSON value (null, boolean, finite number, string, array or plain object)';
+
+/**
+ * `value` as JSON, for `z.unknown()` and `z.any()`, which let anything through: a Date, bigint,
+ * NaN or class instance would otherwise reach the wire as `{}`, `null` or an exception.
+ * `undefined` object properties are dropped, as JSON.stringify and object fields do.
+ */
+function checkedJson(value: unknown, path: string, ancestors: object[] = []): JsonValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value !== 'object' || !(Array.isArray(value) || isPlainObject(value)))
+    throw mismatch(path, JSON_KINDS, value);
+  if (ancestors.includes(value)) {
+    throw new LiteralConversionError(
+      `${path}: expected a ${JSON_KINDS}, received a value that contains itself; JSON has no references, so pass a copy without the cycle.`,
+      { path, expected: JSON_KINDS, received: 'a cyclic value' },
+    );
+  }
+  const inside = [...ancestors, value];
+  if (Array.isArray(value)) {
+    const out: JsonValue[] = [];
+    for (let i = 0; i < value.length; i++) out.push(checkedJson(value[i], `${path}[${i}]`, inside));
+    return out;
+  }
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    // Defined, not assigned: a "__proto__" key (JSON.parse makes one) must stay a key.
+    Object.defineProperty(out, k, {
+      value: checkedJson(v, `${path}.${k}`, inside),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+// `json` is a Struct's JSON, or what msgpack decoded to (which adds bigints, bytes and dates).
+function fromJson(json: unknown, schema: z.ZodType, path: string): unknown {
   const d = describe(schema, path);
   switch (d.kind) {
     case 'bigint':
-      return typeof json === 'string' && /^-?\d+$/.test(json) ? BigInt(json) : json;
+      if (typeof json === 'string' && /^-?\d+$/.test(json)) return BigInt(json);
+      // Python ints arrive as numbers, in a Struct or in msgpack.
+      return Number.isSafeInteger(json) ? BigInt(json as number) : json;
     case 'datetime':
-      return typeof json === 'string' ? new Date(json) : json;
+      if (typeof json !== 'string') return json;
+      // Python writes naive datetimes without an offset ("2024-01-01T09:30:00"); JavaScript would
+      // read that as the host's local time. flyte-sdk treats naive datetimes as UTC, so do we.
+      return new Date(NAIVE_DATETIME.test(json) ? `${json}Z` : json);
     case 'bytes':
       return typeof json === 'string' ? new Uint8Array(Buffer.from(json, 'base64')) : json;
     case 'array':
@@ -676,7 +793,9 @@ function fromJson(json: JsonValue | undefined, schema: z.ZodType, path: string):
       return out;
     }
     case 'empty-able':
-      return json === null || json === undefined ? d.empty : fromJson(json, d.inner, path);
+      // JSON keeps null apart from a missing field, so a null stays null where null is allowed.
+      if (json === null) return d.nullable ? null : undefined;
+      return json === undefined ? d.empty : fromJson(json, d.inner, path);
     case 'union': {
       for (const option of d.options) {
         const value = fromJson(json, option, path);
@@ -689,6 +808,49 @@ function fromJson(json: JsonValue | undefined, schema: z.ZodType, path: string):
   }
 }
 
+const NAIVE_DATETIME = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/**
+ * A msgpack payload as the JSON-like value fromJson reads: maps become objects, 64-bit integers
+ * in the safe range become numbers (larger ones stay bigints, exact), bin stays a Uint8Array
+ * and the timestamp extension a Date. flyte-sdk writes datetimes as ISO strings.
+ */
+function fromMsgpack(bytes: Uint8Array, path: string): unknown {
+  let value: unknown;
+  try {
+    value = decodeMsgpack(bytes, { useBigInt64: true });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new LiteralConversionError(
+      `${path}: expected msgpack bytes (binary tag "${MSGPACK_TAG}"), but ${bytes.byteLength} bytes did not decode: ${reason}. Check what the sender serialized.`,
+      { path, expected: 'msgpack', received: `${bytes.byteLength} bytes` },
+      { cause: error },
+    );
+  }
+  return fromMsgpackValue(value, path);
+}
+
+function fromMsgpackValue(value: unknown, path: string): unknown {
+  if (typeof value === 'bigint')
+    return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
+  if (value instanceof ExtData) {
+    throw new LiteralConversionError(
+      `${path}: expected a msgpack value with a JavaScript form, received msgpack extension type ${value.type}; send the field as a plain msgpack type instead.`,
+      { path, expected: 'msgpack value', received: `extension type ${value.type}` },
+    );
+  }
+  if (Array.isArray(value)) return value.map((v, i) => fromMsgpackValue(v, `${path}[${i}]`));
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = fromMsgpackValue(v, `${path}.${k}`);
+    return out;
+  }
+  return value;
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 // --- Interfaces, inputs and outputs ----------------------------------------------------------
 
 /** The flyteidl2 `TypedInterface` of a task: one variable per input and output. */
@@ -698,7 +860,7 @@ export function typedInterfaceOf(iface: TaskInterface): TypedInterface {
       key,
       value: {
         type: literalTypeOf(field as z.ZodType, `${side}.${key}`),
-        description: (field as z.ZodType).description ?? '',
+        description: descriptionOf(field as z.ZodType),
       } satisfies Partial<Variable>,
     }));
   return create(TypedInterfaceSchema, {
@@ -706,6 +868,27 @@ export function typedInterfaceOf(iface: TaskInterface): TypedInterface {
     outputs: { variables: variables(iface.outputs, 'outputs') },
   });
 }
+
+// `.describe()` belongs to the schema it was called on: z.number().describe('n').optional()
+// is a new schema without a description, so look through the wrappers that keep the meaning.
+function descriptionOf(schema: z.ZodType): string {
+  for (let current: z.ZodType | undefined = schema; current; ) {
+    if (current.description !== undefined) return current.description;
+    const def = defOf(current);
+    current = DESCRIPTION_TRANSPARENT.has(def.type) ? (def.innerType as z.ZodType) : undefined;
+  }
+  return '';
+}
+
+const DESCRIPTION_TRANSPARENT = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'readonly',
+  'catch',
+  'nonoptional',
+]);
 
 function toNamedLiterals(values: unknown, schema: AnyObjectSchema, side: string) {
   const parsed = parseOrThrow(schema, values, side) as Record<string, unknown>;

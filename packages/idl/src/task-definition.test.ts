@@ -4,14 +4,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
 import { TaskTemplateSchema as OfficialTaskTemplateSchema } from '@flyteorg/flyteidl2/flyteidl2/core/tasks_pb.ts';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TaskTemplateSchema } from '../dist/core.js';
+import { SimpleType, TaskTemplateSchema } from '../dist/core.js';
 import { FlyteError } from './errors';
 import { createTaskTemplate, defineTask } from './task-definition';
 
@@ -65,6 +65,60 @@ describe('defineTask', () => {
     });
     await expect(task.run({}, { signal: AbortSignal.abort() })).rejects.toThrow(/aborted/i);
     expect(started).toBe(false);
+  });
+
+  it('rejects with the reason as soon as the signal aborts mid-run', async () => {
+    let seen: AbortSignal | undefined;
+    const stubborn = defineTask({
+      name: 'stubborn',
+      taskType: 't',
+      inputs: z.object({}),
+      outputs: z.object({}),
+      // Ignores its signal and never settles: only the abort can end the run.
+      run: (_inputs, { signal }) => {
+        seen = signal;
+        return new Promise<never>(() => {});
+      },
+    });
+    const controller = new AbortController();
+    const running = stubborn.run({}, { signal: controller.signal });
+    const reason = new Error('user pressed stop');
+    setTimeout(() => controller.abort(reason), 10);
+    await expect(running).rejects.toBe(reason);
+    // The function got the very signal, so it can release what it started.
+    expect(seen).toBe(controller.signal);
+  });
+
+  it('still resolves when the signal never aborts', async () => {
+    const controller = new AbortController();
+    expect(await add.run({ a: 1 }, { signal: controller.signal })).toEqual({ sum: 2 });
+    controller.abort();
+  });
+
+  it('accepts recursive inputs (one STRUCT) instead of overflowing the stack', async () => {
+    const Category = z.object({
+      name: z.string(),
+      get children() {
+        return z.array(Category);
+      },
+    });
+    const count = defineTask({
+      name: 'count',
+      taskType: 't',
+      inputs: z.object({ root: Category }),
+      outputs: z.object({ n: z.number() }),
+      run: async ({ root }) => ({ n: root.children.length }),
+    });
+    const template = count.toTaskTemplate({ project: 'p', domain: 'd', version: 'v' });
+    expect(template.interface?.inputs?.variables[0]?.value?.type?.type).toEqual({
+      case: 'simple',
+      value: SimpleType.STRUCT,
+    });
+    expect(
+      await count.run({ root: { name: 'a', children: [{ name: 'b', children: [] }] } }),
+    ).toEqual({
+      n: 1,
+    });
   });
 
   it('fails at definition time when a schema has no flyteidl2 type', () => {
@@ -197,5 +251,26 @@ describe('definition site through source maps', () => {
     // Column precision depends on the compiler's map; it lands inside `defineTask(`.
     expect(site.column).toBeGreaterThanOrEqual(21);
     expect(site.column).toBeLessThanOrEqual(31);
+  });
+
+  it('finds ESM top-level code in a folder whose name has parentheses', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'flyte-idl-esm-'));
+    dirs.push(project);
+    // Top-level ESM frames have no function name: "at file:///.../pipelines%20(copy)/x.mjs:3:11".
+    const folder = join(project, 'pipelines (copy)');
+    await mkdir(folder);
+    const require = createRequire(import.meta.url);
+    const file = join(folder, 'pipeline.mjs');
+    await writeFile(
+      file,
+      [
+        `import { z } from ${JSON.stringify(pathToFileURL(require.resolve('zod')).href)};`,
+        `import { defineTask } from ${JSON.stringify(pathToFileURL(join(packageDir, 'dist', 'index.js')).href)};`,
+        "const task = defineTask({ name: 't', taskType: 't', inputs: z.object({}), outputs: z.object({}), run: async () => ({}) });",
+        'console.log(JSON.stringify(task.definedAt ?? null));',
+      ].join('\n'),
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, [file], { timeout: 20_000 });
+    expect(JSON.parse(stdout)).toEqual({ file, line: 3, column: 14 });
   });
 });

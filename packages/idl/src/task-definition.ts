@@ -122,6 +122,18 @@ export function createTaskTemplate(
   return template;
 }
 
+// Settles with `work`, or rejects with the signal's reason as soon as it aborts, so a caller is
+// never held by a function that does not watch its signal.
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Handled either way, so a late rejection after an abort is not an unhandled rejection.
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    if (signal.aborted) onAbort();
+  });
+}
+
 /** What {@link defineTask} needs. */
 export interface DefineTaskOptions<I extends AnyObjectSchema, O extends AnyObjectSchema> {
   name: string;
@@ -139,6 +151,10 @@ export interface DefineTaskOptions<I extends AnyObjectSchema, O extends AnyObjec
  * Creates a {@link TaskDefinition} from a function: inputs are validated before it runs, the
  * result is validated against `outputs`, and the caller's source position is recorded as
  * `definedAt`. Task kinds with richer behaviour implement `TaskDefinition` themselves.
+ *
+ * When the run's `signal` aborts, `run` rejects with `signal.reason` at once, whether or not the
+ * function has finished; the function gets the same signal and is expected to stop its own work
+ * (a result or error it produces afterwards is ignored).
  *
  * @example
  * const add = defineTask({
@@ -169,7 +185,7 @@ export function defineTask<I extends AnyObjectSchema, O extends AnyObjectSchema>
       const signal = runOptions.signal ?? new AbortController().signal;
       signal.throwIfAborted();
       const parsed = parseTaskIo(options.inputs, inputs, { task: options.name, stage: 'inputs' });
-      const result = await options.run(parsed, { signal });
+      const result = await untilAborted(options.run(parsed, { signal }), signal);
       return parseTaskIo(options.outputs, result, { task: options.name, stage: 'outputs' });
     },
     toTaskTemplate(context) {
