@@ -5,8 +5,17 @@ export const MAX_VALUE_DEPTH = 100;
  * The global through which instrumented orchestrator code reports errors (see
  * `validateOrchestratorSource`). Orchestrator code may not name it: the validator rejects every
  * identifier starting with {@link RESERVED_PREFIX}.
+ *
+ * Calling it needs stack, which a stack overflow may have left none of: a failed call would
+ * become one more rejection nobody looks at. So a catch first counts, without a call, in the
+ * hook's own property {@link FATAL_PENDING}, and the hook takes the count back once it has
+ * reported; a count left over is a limit error that could not be reported, and the host, which
+ * reads it after every slice of guest code and before every task call, ends the run.
  */
 export const FATAL_HOOK = '__flyte_fatal';
+
+/** The property of {@link FATAL_HOOK} counting the errors it has not finished reporting. */
+export const FATAL_PENDING = 'n';
 
 /** Identifiers starting with this are reserved for the sandbox's own instrumentation. */
 export const RESERVED_PREFIX = '__flyte';
@@ -67,13 +76,14 @@ const fail=(e)=>'e'+L().describe(e),finish=(v)=>{switch(typeof v){case'number':r
 const TASKS = (
   taskNames: readonly string[],
 ): string => `const TASK_NAMES=${JSON.stringify(taskNames)};const fatal=${FATAL};N=Promise;taskOf=new WeakMap();
-def(G,'${FATAL_HOOK}',hidden((e)=>(fatal(e),e)));
+const hook=(e)=>{fatal(e);hook.${FATAL_PENDING}--;return e};hook.${FATAL_PENDING}=0;def(G,'${FATAL_HOOK}',hidden(hook));
 {const P=N.prototype,call=Function.prototype.call.bind(P.then);
 const onOk=(f)=>typeof f==='function'?(v)=>{try{return f(v)}catch(e){fatal(e);throw e}}:f;
 const onErr=(f)=>typeof f==='function'?(e)=>{if(fatal(e))throw e;try{return f(e)}catch(x){fatal(x);throw x}}:f;
 def(P,'then',hidden(function then(f,r){return call(this,onOk(f),onErr(r))}));
 def(P,'catch',hidden(function(r){return this.then(undefined,r)}));
-const wrapEx=(x)=>typeof x==='function'?(a,b)=>{try{return x(a,b)}catch(e){fatal(e);throw e}}:x;
+// Executors run at any depth, handlers (above) from the job queue, with the stack to report.
+const wrapEx=(x)=>typeof x==='function'?(a,b)=>{try{return x(a,b)}catch(e){hook.${FATAL_PENDING}++;throw hook(e)}}:x;
 const Q=function Promise(x){return new N(wrapEx(x))};Q.prototype=P;
 for(const k of['resolve','reject','all','allSettled','any','race','withResolvers'])if(typeof N[k]==='function')def(Q,k,hidden(N[k].bind(N)));
 def(Q,'try',hidden(function(f,...a){return N.try(wrapEx(()=>f(...a)))}));
@@ -141,7 +151,10 @@ export const DISALLOWED_GLOBALS: readonly string[] = Object.freeze([
 const LOCKDOWN = `{const u={value:undefined,writable:false,configurable:false,enumerable:false};def(protoOf(function(){}),'constructor',u);def(protoOf(async function(){}),'constructor',u);def(protoOf(function*(){}),'constructor',u);def(protoOf(async function*(){}),'constructor',u);for(const k of'${DISALLOWED_GLOBALS.join(' ')}'.split(' '))delete G[k]}
 `;
 
-const FREEZE = `{const seen=new Set(),stack=[G];
+// The fatal hook stays writable: instrumented code counts in it (code cannot reach it).
+const FREEZE = (
+  hooked: boolean,
+): string => `{const seen=new Set(${hooked ? `[G.${FATAL_HOOK}]` : ''}),stack=[G];
 while(stack.length>0){const v=stack.pop();if((typeof v!=='object'&&typeof v!=='function')||v===null||seen.has(v))continue;seen.add(v);
 for(const k of ownKeys(v)){const d=O.getOwnPropertyDescriptor(v,k);if(d===undefined)continue;if('value'in d)stack.push(d.value);if(d.get)stack.push(d.get);if(d.set)stack.push(d.set)}
 stack.push(protoOf(v));freeze(v)}}
@@ -194,7 +207,7 @@ export function buildDirectPrelude(features: DirectPreludeFeatures): string {
     math ? `let state=0;const imul=Math.imul;${RANDOM}` : '',
     json ? `let lazy;const L=()=>lazy||(lazy=host(${HostOp.lazy})(B,host));${JSON_STRINGIFY}` : '',
     // As the runner's \`begin\` does with the seed it reads: a 32-bit integer.
-    `return[B,${math ? '(s)=>{state=s|0}' : 'undefined'},[protoOf(function(){}),protoOf(async function(){}),protoOf(function*(){}),protoOf(async function*(){})],${freezeIntrinsics ? `()=>${FREEZE}` : 'undefined'}]})`,
+    `return[B,${math ? '(s)=>{state=s|0}' : 'undefined'},[protoOf(function(){}),protoOf(async function(){}),protoOf(function*(){}),protoOf(async function*(){})],${freezeIntrinsics ? `()=>${FREEZE(false)}` : 'undefined'}]})`,
   ].join('\n');
 }
 
@@ -220,7 +233,7 @@ export function buildPrelude(features: PreludeFeatures): string {
     CORE,
     features.asynchronous ? TASKS(features.taskNames) : '',
     LOCKDOWN,
-    features.freezeIntrinsics ? FREEZE : '',
+    features.freezeIntrinsics ? FREEZE(features.asynchronous) : '',
     features.asynchronous ? ASYNC_RUNNER : SYNC_RUNNER,
     '})',
   ].join('\n');

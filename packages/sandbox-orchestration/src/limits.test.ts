@@ -64,6 +64,25 @@ describe('limits', () => {
     expect(error).toMatchObject({ limit: 'wallClockMs', value: 100 });
   });
 
+  it('wallClockMs: refuses a value no timer can wait for, and takes the largest one', async () => {
+    // Node turns a timer past 2^31 - 1 ms into 1 ms: every run would end at once.
+    const error = await rejection(orchestrateLocal('1', { limits: { wallClockMs: 2 ** 31 } }));
+    expect(error).toMatchObject({
+      code: 'invalid_limits',
+      details: { limit: 'wallClockMs', value: 2 ** 31 },
+    });
+    expect((error as Error).message).toMatch(
+      /limits\.wallClockMs is 2147483648; at most 2147483647/,
+    );
+    const slow = () => new Promise((resolve) => setTimeout(() => resolve(1), 20));
+    expect(
+      await orchestrateLocal('await slow()', {
+        tasks: { slow },
+        limits: { wallClockMs: 2 ** 31 - 1 },
+      }),
+    ).toBe(1);
+  });
+
   it('wallClockMs also bounds code that never awaits', async () => {
     const error = await limitHit(
       orchestrateLocal('for (;;) {}', { limits: { wallClockMs: 50, cpuTimeMs: 60_000 } }),
@@ -165,6 +184,39 @@ describe('a limit ends the run at once, whatever the code does with promises', (
     );
     expect(error).toMatchObject({ limit: 'stackBytes', value: DEFAULT_LIMITS.stackBytes });
     expect(started).toEqual([]);
+  });
+
+  it.each([
+    ['passes its promise to a function', 'const p = f(n + 1); hold(p)'],
+    ['calls a native after it', 'f(n + 1); [1].map((v) => v)'],
+  ])(
+    'a stack overflow in un-awaited async recursion that %s, with no stack left to report it',
+    async (_, step) => {
+      const { started, tasks: t } = tasks();
+      const error = await limitHit(
+        orchestrateLocal(
+          `let depth = 0\nconst hold = (p) => p\nconst f = async (n) => { depth = n; ${step} }\nf(0)\nawait noop()\nawait noop()\nreturn [depth, 'ok']`,
+          { tasks: t },
+        ),
+      );
+      expect(error).toMatchObject({ limit: 'stackBytes', value: DEFAULT_LIMITS.stackBytes });
+      expect(started).toEqual([]);
+    },
+  );
+
+  it('the same, pooled (the count of unreported errors stays writable in frozen contexts)', async () => {
+    const { started, tasks: t } = tasks();
+    const flow = orchestrator({
+      name: 'pooled.recursion',
+      inputs: {},
+      output: z.unknown(),
+      tasks: t,
+      pool: { size: 1 },
+      source: 'const f = async (n) => { f(n + 1); [1].map((v) => v) }\nf(0)\nawait noop()\n1',
+    });
+    expect(await limitHit(flow.run({}))).toMatchObject({ limit: 'stackBytes' });
+    expect(started).toEqual([]);
+    flow.dispose();
   });
 
   it('running out of memory in a promise nobody awaits', async () => {

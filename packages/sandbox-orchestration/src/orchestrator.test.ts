@@ -4,6 +4,7 @@ import { defineTask, FlyteError } from '@flyte/idl';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OrchestratorError, OrchestratorValidationError } from './errors';
+import { createJournal } from './journal';
 import { ORCHESTRATOR_TASK_TYPE, orchestrateLocal, orchestrator } from './orchestrator';
 
 const here = fileURLToPath(import.meta.url);
@@ -82,6 +83,19 @@ describe('orchestrator', () => {
     expect(await flow.run({ x: 1 })).toEqual({ a: 2, b: 3, s: { min: 2, max: 7 } });
   });
 
+  it('gives a one-input TaskDefinition a lone object as its input, never as named inputs', async () => {
+    const echo = defineTask({
+      name: 'echo',
+      taskType: 'typescript-function',
+      inputs: z.object({ x: z.unknown() }),
+      outputs: z.object({ o0: z.unknown() }),
+      run: async ({ x }) => ({ o0: x }),
+    });
+    expect(
+      await orchestrateLocal('[await echo({ x: 1 }), await echo(2)]', { tasks: { echo } }),
+    ).toEqual([{ x: 1 }, 2]);
+  });
+
   it('checks inputs and output with their zod schemas', async () => {
     await expect(sumOfDoubles.run({ xs: ['a'] } as never)).rejects.toThrow(
       /got invalid inputs: inputs\.xs\.0/,
@@ -109,6 +123,54 @@ describe('orchestrator', () => {
       }),
     ).toThrow(OrchestratorValidationError);
     expect(called).toBe(false);
+  });
+
+  it('validates exactly what QuickJS compiles: an HTML-like comment hides no code', async () => {
+    // As a module, acorn reads `1 <!--y /*` as `1 < !(--y)` and a block comment; QuickJS
+    // compiles a script, where `<!--` starts a line comment and the next line runs.
+    const source = [
+      'let y = 0',
+      'const z = 1 <!--y /*',
+      "class A { m() { return this } }; const o = {}; o.x = 1; var v = 2; let r = 'none'; try { null.q } catch (e) { r = 'caught' } return [typeof A, o.x, v, r]",
+      '//*/',
+    ].join('\n');
+    const error = await orchestrateLocal(source).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OrchestratorValidationError);
+    const rules = (error as OrchestratorValidationError).diagnostics.map((d) => d.rule);
+    expect(rules).toContain('syntax');
+    expect(() =>
+      orchestrator({ name: 'n', inputs: {}, output: z.number(), source: '--> hidden\n1' }),
+    ).toThrow(OrchestratorValidationError);
+  });
+
+  it('rejects redeclaring an input when created, at its position', () => {
+    const error = (() => {
+      try {
+        orchestrator({
+          name: 'shadow',
+          inputs: { x: z.number() },
+          output: z.number(),
+          source: 'const x = 1\nx',
+        });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(OrchestratorValidationError);
+    expect((error as OrchestratorValidationError).diagnostics[0]).toMatchObject({
+      rule: 'syntax',
+      message: "Identifier 'x' has already been declared",
+      line: 1,
+      column: 7,
+    });
+  });
+
+  it('rejects a } that closes the function the code is the body of', () => {
+    for (const source of ['}); (function () {', '})\n(function () {', '1 }, { a: 1']) {
+      expect(() => orchestrator({ name: 'n', inputs: {}, output: z.unknown(), source })).toThrow(
+        /Unexpected `}`|Unexpected token/,
+      );
+    }
   });
 
   it('rejects input and task names that cannot be variables, or clash', () => {
@@ -252,6 +314,19 @@ describe('orchestrator', () => {
     expect((thrown as Error).message).toContain('Error: on purpose');
   });
 
+  it('counts lines as QuickJS does: U+2028 in a string shifts no position', async () => {
+    const error = await orchestrateLocal('const s = "a\u2028b"\nnull.x').catch((e: unknown) => e);
+    expect((error as OrchestratorError).callSite).toEqual({ line: 2, column: 5 });
+    const later = await orchestrateLocal(
+      'const s = "a\u2028b"\nawait noop()\nconst f = async () => null.x\nawait f()',
+      { tasks: { noop: async () => 1 } },
+    ).catch((e: unknown) => e);
+    expect((later as OrchestratorError).callSite).toEqual({ line: 3, column: 27 });
+    // QuickJS counts code points in a line, the source's positions UTF-16 units.
+    const astral = await orchestrateLocal('const s = "😀"; null.x').catch((e: unknown) => e);
+    expect((astral as OrchestratorError).callSite).toEqual({ line: 1, column: 21 });
+  });
+
   it('runs Promise.all calls concurrently on the host', async () => {
     let active = 0;
     let peak = 0;
@@ -367,5 +442,26 @@ describe('orchestrator', () => {
     );
     expect((error as OrchestratorError).cause).toBeInstanceOf(FlyteError);
     expect((error as Error).message).toMatch(/not JSON/);
+  });
+
+  it('fails the call, and records the failure, when a task returns a function or a symbol', async () => {
+    for (const [value, type] of [
+      [() => 1, 'function'],
+      [Symbol('s'), 'symbol'],
+    ] as const) {
+      const journal = createJournal();
+      const error = await orchestrateLocal('await t()', {
+        tasks: { t: async () => value },
+        journal,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OrchestratorError);
+      expect((error as OrchestratorError).cause).toMatchObject({ code: 'task_result_not_json' });
+      expect((error as Error).message).toContain(
+        `task "t" called at orchestrateLocal:1:8 failed: Task "t" returned a value that is not JSON (a ${type})`,
+      );
+      expect(journal.calls).toHaveLength(1);
+      expect(journal.calls[0]).toMatchObject({ sequence: 0, task: 't' });
+      expect(journal.calls[0]?.error?.message).toContain(`(a ${type})`);
+    }
   });
 });

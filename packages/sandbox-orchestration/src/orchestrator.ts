@@ -279,8 +279,8 @@ function describeCall(task: string, args: string): string {
 /** Runs a prepared orchestrator's guest code once: in this thread, or in a worker. */
 export interface RunExecutor {
   /**
-   * Resolves to the guest's outcome. `bridge` and `signal` are absent for synchronous code, which
-   * makes no host calls and has nothing to wait for.
+   * Resolves to the guest's outcome. `bridge` is absent for synchronous code, which makes no host
+   * calls; so is `signal` in this thread, where nothing can abort code that holds the thread.
    */
   run(
     prepared: PreparedOrchestrator,
@@ -432,7 +432,8 @@ export function executeSynchronous(
   const pending =
     executor instanceof InProcessExecutor
       ? executor.runSynchronous(prepared, inputValues, seed, inputsJson)
-      : executor.run(prepared, requestOf(inputValues, seed, inputsJson));
+      : // A worker's run can be aborted while it computes: the signal goes with it.
+        executor.run(prepared, requestOf(inputValues, seed, inputsJson), undefined, options.signal);
   if (pending instanceof Promise) {
     return pending.then((outcome) => settleOutcome(prepared, outcome, NO_FAILURES, NO_TASKS));
   }

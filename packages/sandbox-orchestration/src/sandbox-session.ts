@@ -1,7 +1,14 @@
 import { FlyteError } from '@flyte/idl';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { OrchestratorError, SandboxLimitError, type SandboxLimitName } from './errors';
-import { DIRECT_LAZY, DISALLOWED_GLOBALS, HostOp, LAZY_PRELUDE } from './guest-prelude';
+import {
+  DIRECT_LAZY,
+  DISALLOWED_GLOBALS,
+  FATAL_HOOK,
+  FATAL_PENDING,
+  HostOp,
+  LAZY_PRELUDE,
+} from './guest-prelude';
 import type { OrchestratorLimits } from './limits';
 import { CONTEXT_INTRINSICS, type QuickJSEngine } from './quickjs-engine';
 import {
@@ -35,6 +42,11 @@ export interface SessionOptions {
   inputCount?: number;
   /** Direct sessions: whether the prelude calls the host function (code that names JSON). */
   host?: boolean;
+  /**
+   * Set to non-zero by another thread to stop the run: the interrupt handler reads it, so a worker
+   * computing synchronously stops although it cannot receive the host's abort message.
+   */
+  abortFlag?: Int32Array;
 }
 
 /** Bytes of the buffer in QuickJS's memory through which short strings reach the guest. */
@@ -98,6 +110,8 @@ class RunState {
   fatal: OrchestratorError | undefined;
   cpuUsedMs = 0;
   memoryGrowth = 0;
+  /** The session's `abortFlag` was set: the run stops at once. */
+  abortedByHost = false;
   /** `performance.now()` past which the run is over its wall-clock limit. */
   deadline = 0;
   closed = false;
@@ -145,6 +159,9 @@ export class SandboxSession {
   private sliceStart = 0;
   private sliceMemoryStart = 0;
   private disposed = false;
+  private readonly abortFlag: Int32Array | undefined;
+  /** The guest's fatal hook and the name of its count (asynchronous code), fetched on first use. */
+  private fatalHook: { hook: QuickJSHandle; pending: QuickJSHandle } | null | undefined;
   /** Guest promises handed out for host calls and not settled yet; freed before the runtime. */
   private readonly pending = new Set<Settlement['deferred']>();
 
@@ -157,6 +174,7 @@ export class SandboxSession {
     options: SessionOptions = {},
   ) {
     this.mode = options.mode ?? 'runner';
+    this.abortFlag = options.abortFlag;
     this.runtime = engine.module.newRuntime();
     try {
       this.runtime.setMemoryLimit(limits.memoryBytes);
@@ -282,6 +300,11 @@ export class SandboxSession {
     const run = this.run;
     if (!run) return false;
     if (run.limitHit || run.closed) return true;
+    if (this.abortFlag !== undefined && Atomics.load(this.abortFlag, 0) !== 0) {
+      run.abortedByHost = true;
+      run.closed = true;
+      return true;
+    }
     const now = performance.now();
     if (now > run.deadline) {
       this.hit(run, 'wallClockMs', 'the run took longer than the wall-clock limit');
@@ -301,6 +324,39 @@ export class SandboxSession {
 
   private growth(run: RunState): number {
     return run.memoryGrowth + (this.engine.memory.buffer.byteLength - this.sliceMemoryStart);
+  }
+
+  /**
+   * Ends the run with the stack limit when instrumented code caught a limit error it had no stack
+   * left to report (see `FATAL_HOOK`): un-awaited async recursion, say, would otherwise swallow it.
+   */
+  private checkUnreported(run: RunState): void {
+    if (run.limitHit) return;
+    const ctx = this.context;
+    if (this.fatalHook === undefined) {
+      const hook = this.keep(ctx.getProp(ctx.global, FATAL_HOOK));
+      this.fatalHook =
+        ctx.typeof(hook) === 'function'
+          ? { hook, pending: this.keep(ctx.newString(FATAL_PENDING)) }
+          : null;
+    }
+    if (this.fatalHook === null) return;
+    const count = ctx.getProp(this.fatalHook.hook, this.fatalHook.pending);
+    const pending = ctx.typeof(count) === 'number' ? ctx.getNumber(count) : 0;
+    count.dispose();
+    if (pending !== 0) {
+      this.hit(
+        run,
+        'stackBytes',
+        'the code recursed too deeply (a limit error was caught with no stack left to report it)',
+      );
+    }
+  }
+
+  /** Throws when the run must stop: the limit it hit, or the host's abort. */
+  private throwIfStopped(run: RunState): void {
+    if (run.limitHit) throw run.limitHit;
+    if (run.abortedByHost) throw new Error('the run was aborted by the host');
   }
 
   private hit(run: RunState, limit: SandboxLimitName, observed: string): void {
@@ -424,6 +480,7 @@ export class SandboxSession {
   private onHostCall(taskHandle: QuickJSHandle, argsHandle: QuickJSHandle): QuickJSHandle {
     const run = this.run;
     const ctx = this.context;
+    if (run) this.checkUnreported(run);
     // After a limit, nothing more reaches the world.
     if (!run || run.closed || run.limitHit) return ctx.undefined;
     const task = ctx.getString(taskHandle);
@@ -450,6 +507,7 @@ export class SandboxSession {
   ): QuickJSHandle {
     const run = this.run;
     const ctx = this.context;
+    if (run) this.checkUnreported(run);
     if (!run || run.closed || run.limitHit) return ctx.undefined;
     const task = ctx.getString(taskHandle);
     const items = JSON.parse(ctx.getString(itemsHandle)) as unknown[];
@@ -578,7 +636,7 @@ export class SandboxSession {
     this.run = run;
     try {
       const outcome = this.slice(run, () => body(run), start);
-      if (run.limitHit) throw run.limitHit;
+      this.throwIfStopped(run);
       return { outcome, reusable: outcome.ok };
     } finally {
       run.closed = true;
@@ -906,12 +964,14 @@ export class SandboxSession {
           input.dispose();
         }
       });
-      if (run.limitHit) throw run.limitHit;
+      this.checkUnreported(run);
+      this.throwIfStopped(run);
       for (;;) {
         // In batches: a limit hit inside a job must not let thousands of queued jobs run on.
         for (;;) {
           const jobs = this.slice(run, () => this.runtime.executePendingJobs(JOB_BATCH));
-          if (run.limitHit) throw run.limitHit;
+          this.checkUnreported(run);
+          this.throwIfStopped(run);
           if ('error' in jobs && jobs.error) {
             jobs.error.dispose();
           } else if ((jobs as { value: number }).value < JOB_BATCH) {
@@ -943,9 +1003,11 @@ export class SandboxSession {
           );
         }
         await run.waitForWork();
-        if (run.limitHit) throw run.limitHit;
+        this.throwIfStopped(run);
         signal.throwIfAborted();
         this.slice(run, () => this.deliver(run));
+        this.checkUnreported(run);
+        this.throwIfStopped(run);
       }
     } finally {
       run.closed = true;

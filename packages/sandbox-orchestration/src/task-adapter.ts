@@ -38,21 +38,30 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function toJsonText(task: string, value: unknown): string {
   if (value === undefined) return 'null';
+  let text: string | undefined;
   try {
-    return JSON.stringify(value);
+    text = JSON.stringify(value);
   } catch (error) {
-    throw new FlyteError(
-      'task_result_not_json',
-      `Task "${task}" returned a value that is not JSON (${(error as Error).message}); orchestrator code sees JSON values only, so return numbers, strings, booleans, null, arrays and plain objects.`,
-      { cause: error, details: { task } },
-    );
+    throw notJson(task, (error as Error).message, error);
   }
+  // JSON.stringify gives undefined, not an error, for a function or a symbol.
+  if (text === undefined) throw notJson(task, `a ${typeof value}`, undefined);
+  return text;
+}
+
+function notJson(task: string, what: string, cause: unknown): FlyteError {
+  return new FlyteError(
+    'task_result_not_json',
+    `Task "${task}" returned a value that is not JSON (${what}); orchestrator code sees JSON values only, so return numbers, strings, booleans, null, arrays and plain objects.`,
+    { ...(cause === undefined ? {} : { cause }), details: { task } },
+  );
 }
 
 /**
  * Builds the host side of one task. A `TaskDefinition` takes its inputs positionally, in the order
  * of its input schema (`add(1, 2)`), or as one object of named inputs (`add({ a: 1, b: 2 })`) when
- * it has other than exactly one input; a task whose only output is `o0` returns that value,
+ * it has other than exactly one input: a one-input task takes a lone object as that input, since
+ * it could not tell a named form from a value; a task whose only output is `o0` returns that value,
  * others return their outputs object. A plain function gets the arguments as they are.
  */
 export function adaptTask(name: string, task: OrchestratorTask): TaskInvoker {

@@ -1,4 +1,3 @@
-import { getLineInfo } from 'acorn';
 import { describe, expect, it } from 'vitest';
 import { OrchestratorValidationError } from './errors';
 import { ALLOWED_GLOBALS, ORCHESTRATOR_SYNTAX_GUIDE } from './syntax-guide';
@@ -147,6 +146,17 @@ describe('validateOrchestratorSource', () => {
     expect(d).toMatchObject({ rule: 'syntax', line: 2, column: 11 });
   });
 
+  it('counts lines as QuickJS does: U+2028 and U+2029 end no line, \\r\\n ends one', () => {
+    for (const source of [
+      'const s = "a\u2028b"\nclass A {}',
+      'const s = "a\u2029b"\r\nclass A {}',
+    ]) {
+      const [d] = diagnosticsOf(source);
+      expect(d).toMatchObject({ rule: 'no-class', line: 2, column: 1 });
+      expect(d?.frame).toContain('> 2 | class A {}\n    | ^');
+    }
+  });
+
   it('makes a final expression statement the output, keeping positions in the user source', () => {
     const compiled = validateOrchestratorSource('const y = x * 2\n  y + 1', context);
     expect(compiled.script).toContain('\n  return y + 1\n');
@@ -165,15 +175,20 @@ describe('validateOrchestratorSource', () => {
 });
 
 describe('lineLocator', () => {
-  it('gives what acorn gives for every offset, whatever ends the lines', () => {
+  it('ends lines at \\n only, as QuickJS counts them, whatever else ends lines for acorn', () => {
     const source = 'a\r\nbc\rd\n\ne\u2028f\u2029\r\n\r\rg é\n';
     const locate = lineLocator(source);
-    for (let offset = 0; offset <= source.length; offset++) {
-      // Inside a \r\n pair acorn's answer is not a position (a column of -1); no insertion goes there.
-      if (source[offset - 1] === '\r' && source[offset] === '\n') continue;
-      const { line, column } = getLineInfo(source, offset);
-      expect(locate(offset), `offset ${offset}`).toEqual({ line, column });
-    }
+    const lines = source.split('\n');
+    let offset = 0;
+    lines.forEach((text, index) => {
+      for (let column = 0; column <= text.length; column++) {
+        expect(locate(offset + column), `offset ${offset + column}`).toEqual({
+          line: index + 1,
+          column,
+        });
+      }
+      offset += text.length + 1;
+    });
     expect(lineLocator('')(0)).toEqual({ line: 1, column: 0 });
   });
 });

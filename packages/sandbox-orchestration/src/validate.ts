@@ -1,6 +1,6 @@
-import { type Node, parse } from 'acorn';
+import { type Node, parse, tokenizer } from 'acorn';
 import { OrchestratorValidationError, type SourceDiagnostic } from './errors';
-import { FATAL_HOOK, RESERVED_PREFIX } from './guest-prelude';
+import { FATAL_HOOK, FATAL_PENDING, RESERVED_PREFIX } from './guest-prelude';
 import { ALLOWED_GLOBALS } from './syntax-guide';
 
 /** What the validator needs to know besides the source. */
@@ -19,7 +19,10 @@ export interface CompiledSource {
   source: string;
   /** A script whose completion value is the orchestrator's async function. */
   script: string;
-  /** Where `return ` was inserted before a final expression statement (0-based line/column). */
+  /**
+   * Where `return ` was inserted before a final expression statement (1-based line, 0-based
+   * column; lines end at `\n` only, as QuickJS counts them).
+   */
   returnInsertedAt: { line: number; column: number } | undefined;
   /**
    * True when the code cannot produce a promise (no await, no async function, no task, `map` or
@@ -31,7 +34,11 @@ export interface CompiledSource {
    * `Math.random` and the one-argument `JSON.stringify` only for code that can reach them.
    */
   builtins: ReadonlySet<string>;
-  /** Maps a 1-based position in `script` to the user's source. */
+  /**
+   * Maps a 1-based position in `script`, as QuickJS reports it (lines ending at `\n` only, columns
+   * counting code points), to the user's source (lines ending at `\n` only, columns counting
+   * UTF-16 units, as in validation diagnostics).
+   */
   toSourcePosition(line: number, column: number): { line: number; column: number };
 }
 
@@ -83,68 +90,103 @@ export function validateOrchestratorSource(
   source: string,
   context: ValidationContext,
 ): CompiledSource {
-  const lines = source.split(/\r\n?|\n/);
+  const lines = source.split('\n');
+  const locate = lineLocator(source);
+  // acorn parses exactly what QuickJS compiles: the source as the body of the async function
+  // whose parameters are the inputs, in a script, strict. Parsed alone (as a module, say), code
+  // could mean one thing to acorn and another to QuickJS (`<!--` starts a comment only in a
+  // script), and a redeclared input would pass here and fail every run.
+  const header = scriptHeader(true, context.inputs);
+  const shift = header.length;
+  const wrapped = `${header}${source}${SCRIPT_FOOTER}`;
+  /** An offset in `wrapped` as an offset in `source`. */
+  const inSource = (offset: number): number => Math.min(source.length, Math.max(0, offset - shift));
   const diagnostics: SourceDiagnostic[] = [];
-  const report = (rule: string, message: string, line: number, column: number): void => {
+  const report = (rule: string, message: string, offset: number): void => {
+    const { line, column } = locate(inSource(offset));
     diagnostics.push({
       rule,
       message,
       hint: HINTS[rule] ?? '',
       line,
-      column,
-      frame: codeFrame(lines, line, column),
+      column: column + 1,
+      frame: codeFrame(lines, line, column + 1),
     });
   };
-  const at = (rule: string, message: string, node: AnyNode): void => {
-    const start = node.loc?.start ?? { line: 1, column: 0 };
-    report(rule, message, start.line, start.column + 1);
-  };
+  const at = (rule: string, message: string, node: AnyNode): void =>
+    report(rule, message, node.start);
 
-  const reserved: { line: number; column: number; name: string }[] = [];
+  const reserved: { offset: number; name: string }[] = [];
   // Where each `=>` ends: an arrow's expression body may sit in parentheses the AST omits.
   const arrowEnds: number[] = [];
   let program: AnyNode;
   try {
-    program = parse(source, {
+    program = parse(wrapped, {
       onToken(token) {
         if (token.type.label === '=>') arrowEnds.push(token.end);
         const value = (token as { value?: unknown }).value;
         if (
           token.type.label === 'name' &&
           typeof value === 'string' &&
-          value.startsWith(RESERVED_PREFIX)
+          value.startsWith(RESERVED_PREFIX) &&
+          token.start >= shift
         ) {
-          const start = token.loc?.start ?? { line: 1, column: 0 };
-          reserved.push({ line: start.line, column: start.column + 1, name: value });
+          reserved.push({ offset: token.start, name: value });
+        }
+      },
+      onComment(_block, _text, start) {
+        // QuickJS reads these as comments too; they are refused because one character more or
+        // less (`a <!--b`, `a < !--b`) turns code into a comment.
+        if (wrapped.startsWith('<!--', start) || wrapped.startsWith('-->', start)) {
+          report(
+            'syntax',
+            `\`${wrapped.startsWith('<!--', start) ? '<!--' : '-->'}\` starts an HTML-like comment: use // or /* */ comments, and spaces around operators (a < !--b).`,
+            start,
+          );
         }
       },
       ecmaVersion: 2024,
-      sourceType: 'module',
-      allowReturnOutsideFunction: true,
-      allowAwaitOutsideFunction: true,
-      locations: true,
+      sourceType: 'script',
     }) as unknown as AnyNode;
   } catch (error) {
-    const loc = (error as { loc?: { line: number; column: number } }).loc ?? { line: 1, column: 0 };
+    const pos = (error as { pos?: number }).pos ?? shift;
     const message = (error as Error).message.replace(/ \(\d+:\d+\)$/, '');
-    // Code is parsed as strict, where `with` is a syntax error: report it under its own rule.
+    // Code is parsed as a strict script, where `with`, import and export are syntax errors:
+    // report them under their own rules.
     if (/'with' in strict mode/.test(message)) {
-      report('no-with', '`with` is not allowed.', loc.line, loc.column + 1);
+      report('no-with', '`with` is not allowed.', pos);
+    } else if (/'import' and 'export'|'import\.meta'/.test(message)) {
+      report('no-import', 'import and export are not allowed: code cannot load modules.', pos);
     } else {
-      report('syntax', message, loc.line, loc.column + 1);
+      report('syntax', message, pos);
     }
     throw new OrchestratorValidationError(context.name, diagnostics);
   }
+  const wrapper = (program.body as AnyNode[])[0]?.expression as AnyNode | undefined;
+  if (
+    (program.body as AnyNode[]).length !== 1 ||
+    wrapper?.type !== 'FunctionExpression' ||
+    wrapper.end !== wrapped.length - 1
+  ) {
+    report(
+      'syntax',
+      'Unexpected `}`: it closes the function the code is the body of.',
+      closingBrace(wrapped),
+    );
+    throw new OrchestratorValidationError(context.name, diagnostics);
+  }
+  // The statements of the source: the wrapper's body without its 'use strict'.
+  const body = ((wrapper.body as AnyNode).body as AnyNode[]).slice(1);
 
   const root: Scope = {
     names: new Set([...context.inputs, ...context.tasks, 'map']),
     parent: undefined,
   };
   for (const r of reserved) {
-    report('no-reserved-name', `\`${r.name}\` is reserved for the sandbox.`, r.line, r.column);
+    report('no-reserved-name', `\`${r.name}\` is reserved for the sandbox.`, r.offset);
   }
   const walker = new Walker(at, root);
-  walker.block(program.body as AnyNode[], { names: new Set(), parent: root });
+  walker.block(body, { names: new Set(), parent: root });
   const synchronous =
     !walker.usesAsync &&
     !['map', 'Promise', ...context.tasks].some((name) => walker.referenced.has(name));
@@ -154,20 +196,19 @@ export function validateOrchestratorSource(
     throw new OrchestratorValidationError(context.name, diagnostics);
   }
 
-  const body = program.body as AnyNode[];
   const last = body.at(-1);
   const insertions: Insertion[] = [];
   let returnInsertedAt: CompiledSource['returnInsertedAt'];
-  if (last?.type === 'ExpressionStatement' && last.loc) {
-    insertions.push({ offset: last.start, text: RETURN, order: 0, ...last.loc.start });
-    returnInsertedAt = { line: last.loc.start.line, column: last.loc.start.column };
+  if (last?.type === 'ExpressionStatement') {
+    const offset = last.start - shift;
+    insertions.push({ offset, text: RETURN, order: 0 });
+    returnInsertedAt = locate(offset);
   }
   if (!synchronous) {
     // Promise machinery turns a throw inside a function it calls into a rejection nobody may
     // look at. Every function reports the limit errors passing through it, so a limit ends the
     // run at once whatever the code does with promises. One-line insertions keep line numbers.
-    const locate = lineLocator(source);
-    for (const fn of walker.functions) instrument(fn, locate, arrowEnds, insertions);
+    for (const fn of walker.functions) instrument(fn, shift, arrowEnds, insertions);
   }
   insertions.sort((a, b) => a.offset - b.offset || a.order - b.order);
   let finalSource = '';
@@ -177,13 +218,9 @@ export function validateOrchestratorSource(
     from = insertion.offset;
   }
   finalSource += source.slice(from);
-  const byLine = new Map<number, Insertion[]>();
-  for (const insertion of insertions) {
-    const onLine = byLine.get(insertion.line) ?? [];
-    onLine.push(insertion);
-    byLine.set(insertion.line, onLine);
-  }
-  const script = `(${synchronous ? '' : 'async '}function (${context.inputs.join(', ')}) { 'use strict';\n${finalSource}\n})`;
+  const scriptHead = scriptHeader(!synchronous, context.inputs);
+  const script = `${scriptHead}${finalSource}${SCRIPT_FOOTER}`;
+  let scriptLineStarts: number[] | undefined;
   return {
     source,
     script,
@@ -191,23 +228,60 @@ export function validateOrchestratorSource(
     builtins: new Set([...walker.referenced].filter((name) => !root.names.has(name))),
     returnInsertedAt,
     toSourcePosition(line, column) {
-      const sourceLine = line - 1;
-      // `column` is 1-based, insertion columns 0-based.
-      let scriptColumn = column - 1;
-      for (const insertion of byLine.get(sourceLine) ?? []) {
-        if (scriptColumn < insertion.column) break;
-        if (scriptColumn < insertion.column + insertion.text.length) {
-          scriptColumn = insertion.column;
+      scriptLineStarts ??= lineStarts(script);
+      // The script offset QuickJS means: `column` counts code points from the line's start.
+      let offset = scriptLineStarts[Math.max(0, Math.min(line, scriptLineStarts.length) - 1)] ?? 0;
+      for (let n = 1; n < column && offset < script.length && script[offset] !== '\n'; n++) {
+        const unit = script.charCodeAt(offset);
+        const pair =
+          unit >= 0xd800 && unit <= 0xdbff && (script.charCodeAt(offset + 1) & 0xfc00) === 0xdc00;
+        offset += pair ? 2 : 1;
+      }
+      // Back through the insertions: a position inside an inserted text is its insertion point.
+      let scriptOffset = offset - scriptHead.length;
+      let inserted = 0;
+      for (const insertion of insertions) {
+        const start = insertion.offset + inserted;
+        if (scriptOffset < start) break;
+        if (scriptOffset < start + insertion.text.length) {
+          scriptOffset = start;
           break;
         }
-        scriptColumn -= insertion.text.length;
+        inserted += insertion.text.length;
       }
-      return { line: Math.max(1, sourceLine), column: scriptColumn + 1 };
+      const position = locate(Math.min(source.length, Math.max(0, scriptOffset - inserted)));
+      return { line: position.line, column: position.column + 1 };
     },
   };
 }
 
-/** Text inserted into the source to build the script; `line` 1-based, `column` 0-based. */
+/** The end of the wrapper QuickJS compiles; see {@link scriptHeader}. */
+const SCRIPT_FOOTER = '\n})';
+
+/**
+ * The start of the script QuickJS compiles: a function whose parameters are the inputs, strict,
+ * with the source starting on its second line. Its completion value is the function.
+ */
+function scriptHeader(async: boolean, inputs: readonly string[]): string {
+  return `(${async ? 'async ' : ''}function (${inputs.join(', ')}) { 'use strict';\n`;
+}
+
+/** Where the `}` that closes the wrapper function early is (a source with an unmatched `}`). */
+function closingBrace(wrapped: string): number {
+  let depth = 0;
+  try {
+    for (const token of tokenizer(wrapped, { ecmaVersion: 2024 })) {
+      const label = token.type.label;
+      if (label === '{' || label === '${') depth++;
+      else if (label === '}' && --depth === 0) return token.start;
+    }
+  } catch {
+    // Only a position for the message is wanted.
+  }
+  return wrapped.length;
+}
+
+/** Text inserted into the source at `offset` to build the script. */
 interface Insertion {
   offset: number;
   text: string;
@@ -216,11 +290,10 @@ interface Insertion {
    * its opening, so the construct opened last is closed first.
    */
   order: number;
-  line: number;
-  column: number;
 }
 
-const CATCH = `}catch(e){throw ${FATAL_HOOK}(e)}`;
+// Counts before it calls: see FATAL_HOOK.
+const CATCH = `}catch(e){${FATAL_HOOK}.${FATAL_PENDING}++;throw ${FATAL_HOOK}(e)}`;
 
 /** The expressions parameter patterns evaluate: default values and computed keys. */
 function defaultValues(patterns: readonly (AnyNode | null)[]): AnyNode[] {
@@ -250,23 +323,28 @@ function defaultValues(patterns: readonly (AnyNode | null)[]): AnyNode[] {
   return found;
 }
 
-/** A source position: `line` 1-based, `column` 0-based (in UTF-16 code units), as acorn gives. */
+/** A source position: `line` 1-based, `column` 0-based (in UTF-16 code units). */
 interface LineColumn {
   line: number;
   column: number;
 }
 
+/** Where each line of `text` starts; lines end at `\n` only. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let found = text.indexOf('\n'); found >= 0; found = text.indexOf('\n', found + 1)) {
+    starts.push(found + 1);
+  }
+  return starts;
+}
+
 /**
- * The line and column of any offset in `source`, as acorn's `getLineInfo` gives them (`\r\n`,
- * `\r`, `\n`, U+2028 and U+2029 end a line), from one scan of the source: `getLineInfo` scans
- * from the start on every call, which made validating many functions quadratic.
+ * The line and column of any offset in `source`, from one scan of it. Lines end at `\n` only, as
+ * QuickJS counts them in stacks (acorn also ends them at `\r`, U+2028 and U+2029): every position
+ * this package reports, from the validator or from a run, uses this one model.
  */
 export function lineLocator(source: string): (offset: number) => LineColumn {
-  const starts = [0];
-  const lineBreaks = /\r\n?|[\n\u2028\u2029]/g;
-  for (let found = lineBreaks.exec(source); found; found = lineBreaks.exec(source)) {
-    starts.push(found.index + found[0].length);
-  }
+  const starts = lineStarts(source);
   return (offset) => {
     // The last line that starts at or before `offset`.
     let low = 0;
@@ -283,15 +361,17 @@ export function lineLocator(source: string): (offset: number) => LineColumn {
 /** Wraps a function's body in a try/catch that reports limit errors and rethrows. */
 function instrument(
   fn: AnyNode,
-  locate: (offset: number) => LineColumn,
+  shift: number,
   arrowEnds: readonly number[],
   insertions: Insertion[],
 ): void {
   const body = fn.body as AnyNode;
-  const at = (offset: number, text: string, opening?: number): void => {
+  // Node offsets count from the start of the parsed wrapper; insertions from the source's.
+  const at = (wrappedOffset: number, text: string, opening?: number): void => {
+    const offset = wrappedOffset - shift;
     // A closing text at its own opening's offset (an empty body) goes after that opening.
-    const order = opening === undefined ? 0 : opening === offset ? 1 : -opening;
-    insertions.push({ offset, text, order, ...locate(offset) });
+    const order = opening === undefined ? 0 : opening === wrappedOffset ? 1 : -opening;
+    insertions.push({ offset, text, order });
   };
   // An async function turns a throw while binding its parameters into a rejection too: default
   // values run in an instrumented arrow (no await, yield, this or arguments can occur there).
@@ -322,7 +402,8 @@ function codeFrame(lines: readonly string[], line: number, column: number): stri
   const out: string[] = [];
   const width = String(line + 1).length;
   for (let n = Math.max(1, line - 1); n <= Math.min(lines.length, line + 1); n++) {
-    const text = (lines[n - 1] ?? '').replace(/\t/g, ' ');
+    // One column each, so the caret stays under its character.
+    const text = (lines[n - 1] ?? '').replace(/[\t\r\u2028\u2029]/g, ' ');
     out.push(`${n === line ? '>' : ' '} ${String(n).padStart(width)} | ${text}`);
     if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`);
   }

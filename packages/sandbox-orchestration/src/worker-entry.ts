@@ -36,6 +36,7 @@ async function run(message: RunMessage): Promise<void> {
       message.script,
       message.limits,
       message.prelude,
+      { abortFlag: message.abortFlag },
     );
     const bridge: HostBridge = {
       call(task, args, sequence) {
@@ -50,7 +51,7 @@ async function run(message: RunMessage): Promise<void> {
       : await session.execute(message.request, bridge, controller.signal);
     reply = { type: 'done', outcome: result.outcome };
   } catch (error) {
-    if (controller.signal.aborted) {
+    if (controller.signal.aborted || Atomics.load(message.abortFlag, 0) !== 0) {
       reply = { type: 'failed', failure: { kind: 'aborted' } };
     } else if (error instanceof SandboxLimitError) {
       const observed = String(error.details.observed ?? '');

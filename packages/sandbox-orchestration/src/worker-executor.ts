@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OrchestratorError, SandboxLimitError } from './errors';
+import { MAX_WALL_CLOCK_MS } from './limits';
 import type { PreparedOrchestrator, RunExecutor } from './orchestrator';
 import type { GuestOutcome, HostBridge } from './sandbox-session';
 import type { FromWorker, ToWorker } from './worker-protocol';
@@ -24,11 +25,19 @@ function workerScript(): string | URL {
   return new URL('./worker.js', import.meta.url);
 }
 
+// How long a worker may take to answer an aborted run (its interrupt handler reads the abort
+// flag within microseconds) before it is taken to be stuck in one native operation.
+const ABORT_GRACE_MS = 1_000;
+
 class IsolatedWorker {
   readonly worker: Worker;
   readonly runs = new Map<number, ActiveRun>();
+  /** Runs already rejected on abort, whose answer is awaited: a timer per run. */
+  private readonly aborted = new Map<number, ReturnType<typeof setTimeout>>();
   dead = false;
   private retired = false;
+  /** An aborted run did not answer in time: terminate once no other run needs the thread. */
+  private stuck = false;
 
   constructor(private readonly onExit: (self: IsolatedWorker) => void) {
     this.worker = new Worker(workerScript());
@@ -51,13 +60,46 @@ class IsolatedWorker {
   finish(id: number): ActiveRun | undefined {
     const run = this.runs.get(id);
     this.runs.delete(id);
-    if (this.runs.size === 0) this.worker.unref();
+    if (this.runs.size === 0) {
+      this.worker.unref();
+      if (this.stuck) void this.worker.terminate();
+    }
     return run;
+  }
+
+  /**
+   * Ends a run on abort, without waiting for the worker, which cannot read the abort message
+   * while it computes: it stops at its interrupt handler's next look at `abortFlag`. A worker that
+   * has not answered within {@link ABORT_GRACE_MS} is retired, and terminated once its other
+   * runs (which it cannot serve meanwhile either) have ended.
+   */
+  abort(id: number, abortFlag: Int32Array): ActiveRun | undefined {
+    Atomics.store(abortFlag, 0, 1);
+    this.post({ type: 'abort', id });
+    const run = this.runs.get(id);
+    if (!run) return undefined;
+    const timer = setTimeout(() => {
+      this.aborted.delete(id);
+      this.stuck = true;
+      this.retire();
+      if (this.runs.size === 0) void this.worker.terminate();
+    }, ABORT_GRACE_MS);
+    timer.unref();
+    this.aborted.set(id, timer);
+    return this.finish(id);
   }
 
   private receive(message: FromWorker): void {
     const run = this.runs.get(message.id);
-    if (!run) return;
+    if (!run) {
+      const timer = this.aborted.get(message.id);
+      if (timer !== undefined && message.type !== 'call') {
+        clearTimeout(timer);
+        this.aborted.delete(message.id);
+        if (message.retiring) this.retire();
+      }
+      return;
+    }
     switch (message.type) {
       case 'call': {
         const { id, sequence } = message;
@@ -159,22 +201,29 @@ export class WorkerExecutor implements RunExecutor {
   ): Promise<GuestOutcome> {
     const worker = this.pick();
     const id = this.nextId++;
+    const abortFlag = new Int32Array(new SharedArrayBuffer(4));
     return new Promise<GuestOutcome>((resolve, reject) => {
-      const onAbort = (): void => worker.post({ type: 'abort', id });
-      const timer = setTimeout(() => {
-        const run = worker.finish(id);
-        if (!run) return;
-        reject(
-          new SandboxLimitError(
-            prepared.name,
-            'wallClockMs',
-            prepared.limits.wallClockMs,
-            'the worker did not answer in time and was terminated',
-          ),
-        );
-        // Its thread is stuck in guest code: replace it.
-        void worker.worker.terminate();
-      }, prepared.limits.wallClockMs + WORKER_GRACE_MS);
+      const onAbort = (): void => {
+        worker.abort(id, abortFlag)?.reject(signal?.reason ?? new Error('aborted'));
+      };
+      const timer = setTimeout(
+        () => {
+          const run = worker.finish(id);
+          if (!run) return;
+          reject(
+            new SandboxLimitError(
+              prepared.name,
+              'wallClockMs',
+              prepared.limits.wallClockMs,
+              'the worker did not answer in time and was terminated',
+            ),
+          );
+          // Its thread is stuck in guest code: replace it.
+          void worker.worker.terminate();
+          // At most the longest delay Node takes: it turns a longer one into 1 ms.
+        },
+        Math.min(prepared.limits.wallClockMs + WORKER_GRACE_MS, MAX_WALL_CLOCK_MS),
+      );
       const cleanup = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -204,6 +253,7 @@ export class WorkerExecutor implements RunExecutor {
           limits: prepared.limits,
           synchronous: prepared.compiled.synchronous,
           request,
+          abortFlag,
         },
       );
     });

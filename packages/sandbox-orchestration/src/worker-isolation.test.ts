@@ -57,6 +57,20 @@ describe("isolation: 'worker'", () => {
     expect((failed as OrchestratorError).cause).toMatchObject({ message: 'kaput' });
   }, 30_000);
 
+  it('refuses a wallClockMs no timer can wait for, and runs with the largest one', async () => {
+    await expect(
+      orchestrateLocal('1', { isolation: 'worker', limits: { wallClockMs: 2 ** 31 } }),
+    ).rejects.toMatchObject({ code: 'invalid_limits', details: { limit: 'wallClockMs' } });
+    const slow = () => new Promise((resolve) => setTimeout(() => resolve(1), 50));
+    expect(
+      await orchestrateLocal('await slow()', {
+        isolation: 'worker',
+        tasks: { slow },
+        limits: { wallClockMs: 2 ** 31 - 1 },
+      }),
+    ).toBe(1);
+  }, 30_000);
+
   it('stops a run in a worker when its signal aborts', async () => {
     const controller = new AbortController();
     const running = orchestrateLocal('await hang()', {
@@ -67,6 +81,38 @@ describe("isolation: 'worker'", () => {
     setTimeout(() => controller.abort(new Error('stop')), 20);
     await expect(running).rejects.toThrow('stop');
   });
+
+  it.each([
+    ['synchronous code', 'let i = 0\nwhile (i < 3e7) i++\ni'],
+    ['code computing after an awaited task', 'await noop()\nlet i = 0\nwhile (i < 3e7) i++\ni'],
+  ])(
+    'stops a run in a worker when its signal aborts while %s computes',
+    async (_, source) => {
+      const controller = new AbortController();
+      const running = orchestrateLocal(source, {
+        isolation: 'worker',
+        tasks: { noop: async () => null },
+        limits: { cpuTimeMs: 20_000 },
+        signal: controller.signal,
+      });
+      const reason = new Error('stop');
+      let abortedAt = 0;
+      setTimeout(() => {
+        abortedAt = performance.now();
+        controller.abort(reason);
+      }, 50);
+      const error = await running.catch((e: unknown) => e);
+      expect(error).toBe(reason);
+      expect(performance.now() - abortedAt).toBeLessThan(200);
+      expect(
+        await orchestrateLocal('await inc(1)', {
+          isolation: 'worker',
+          tasks: { inc: async (n: number) => n + 1 },
+        }),
+      ).toBe(2);
+    },
+    30_000,
+  );
 
   it('a QuickJS crash takes down one worker; other runs and the host carry on', async () => {
     const slow = async (x: number) => new Promise<number>((r) => setTimeout(() => r(x), 200));

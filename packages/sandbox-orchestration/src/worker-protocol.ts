@@ -12,6 +12,11 @@ export interface RunMessage {
   limits: Readonly<Required<OrchestratorLimits>>;
   synchronous: boolean;
   request: string;
+  /**
+   * One slot over a SharedArrayBuffer, set by the host when the run is aborted: the worker cannot
+   * read an abort message while it runs guest code synchronously, its interrupt handler reads this.
+   */
+  abortFlag: Int32Array;
 }
 
 /** The host's answer to one task call. */
