@@ -150,6 +150,33 @@ describe('isolation and determinism', () => {
     flow.dispose();
   });
 
+  it('a pooled context assigns keys named like Object.prototype methods as a fresh one does', async () => {
+    const make = (pool?: { size: number }) =>
+      orchestrator({
+        name: 'assign',
+        inputs: { counts: z.record(z.string(), z.number()), attack: z.boolean() },
+        output: z.unknown(),
+        ...(pool ? { pool } : {}),
+        source: `
+          if (attack) {
+            Object.assign(Object.getPrototypeOf({}), { toString: 1 })
+          }
+          ({ copy: Object.assign({}, counts), text: String({}), has: Object.hasOwn(Object.assign({}, counts), 'valueOf') })
+        `,
+      });
+    const counts = { constructor: 1, toString: 2, valueOf: 3 };
+    const fresh = make();
+    const pooled = make({ size: 1 });
+    const expected = { copy: counts, text: '[object Object]', has: true };
+    expect(await fresh.run({ counts, attack: false })).toEqual(expected);
+    expect(await pooled.run({ counts, attack: false })).toEqual(expected);
+    // Object.prototype itself still cannot be changed, and the next run sees it as it was.
+    await expect(pooled.run({ counts, attack: true })).rejects.toThrow(/TypeError/);
+    expect(await pooled.run({ counts, attack: false })).toEqual(expected);
+    fresh.dispose();
+    pooled.dispose();
+  });
+
   it('pooled runs of the same orchestrator do not see each other, even when concurrent', async () => {
     const flow = orchestrator({
       name: 'pooled.concurrent',
