@@ -34,8 +34,39 @@ describe('LineSplitter', () => {
     splitter.push(Buffer.from('abcdefghij'));
     expect(lines).toEqual(['abcd', 'efgh']);
   });
+
+  it('masks a secret that straddles the cut of a long line into pieces', () => {
+    const secret = 'SECRET-VALUE';
+    for (let offset = 0; offset < secret.length; offset++) {
+      const lines: string[] = [];
+      const splitter = new LineSplitter((text) => lines.push(text), [secret], 64);
+      const line = `${'a'.repeat(64 - offset)}${secret}${'b'.repeat(200)}`;
+      // Fed in small chunks, as a container stream arrives.
+      for (let i = 0; i < line.length; i += 7) splitter.push(Buffer.from(line.slice(i, i + 7)));
+      splitter.flush();
+      const joined = lines.join('');
+      expect(joined).not.toContain('SECRET');
+      expect(joined).not.toContain('VALUE');
+      expect(joined).toBe(line.replace(secret, '***'));
+      expect(lines.every((piece) => Buffer.byteLength(piece) <= 64)).toBe(true);
+    }
+  });
+
+  it('does not split a UTF-8 character across pieces', () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((text) => lines.push(text), [], 5);
+    splitter.push(Buffer.from('abcd✓efghij'));
+    splitter.flush();
+    expect(lines.join('')).toBe('abcd✓efghij');
+  });
 });
 
 it('maskSecrets replaces every occurrence and ignores empty secrets', () => {
   expect(maskSecrets('k=abc; again abc', ['abc', ''])).toBe('k=***; again ***');
+});
+
+it('maskSecrets leaves no part of a secret that another secret is a prefix of or overlaps', () => {
+  expect(maskSecrets('token=abcdef', ['abc', 'abcdef'])).toBe('token=***');
+  expect(maskSecrets('token=abcdef', ['abcdef', 'abc'])).toBe('token=***');
+  expect(maskSecrets('x abcdef y', ['abc', 'cdef'])).toBe('x *** y');
 });

@@ -53,11 +53,46 @@ export class CappedOutput {
   }
 }
 
+/**
+ * The stretches of `haystack` covered by any secret, merged where occurrences touch or overlap
+ * (so a secret that is a prefix of, or overlaps, another cannot leave part of either visible).
+ */
+function secretRanges<T extends string | Buffer>(
+  haystack: T,
+  secrets: readonly T[],
+): [number, number][] {
+  const found: [number, number][] = [];
+  for (const secret of secrets) {
+    if (!secret.length) continue;
+    for (
+      let at = haystack.indexOf(secret as never);
+      at !== -1;
+      at = haystack.indexOf(secret as never, at + 1)
+    ) {
+      found.push([at, at + secret.length]);
+    }
+  }
+  found.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [start, end] of found) {
+    const last = merged.at(-1);
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  return merged;
+}
+
 /** Replaces every secret value in `text` with `***`. */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
-  let masked = text;
-  for (const secret of secrets) if (secret) masked = masked.split(secret).join('***');
-  return masked;
+  const ranges = secretRanges(text, secrets);
+  if (!ranges.length) return text;
+  let masked = '';
+  let from = 0;
+  for (const [start, end] of ranges) {
+    masked += `${text.slice(from, start)}***`;
+    from = end;
+  }
+  return masked + text.slice(from);
 }
 
 /** The last `maxChars` characters of `text`, for error messages. */
@@ -67,16 +102,23 @@ export function tailOf(text: string, maxChars = 2000): string {
 
 /**
  * Turns a byte stream into whole lines for a callback (masking secrets, which a chunk
- * boundary could otherwise split). A line longer than `maxLine` bytes is passed on in pieces.
+ * boundary could otherwise split). A line longer than `maxLine` bytes is passed on in pieces,
+ * cut where no secret straddles the cut and no UTF-8 character is split.
  */
 export class LineSplitter {
   private pending: Buffer = Buffer.alloc(0);
+  private readonly secretBytes: Buffer[];
+  /** How far past a cut a secret that starts before it can reach. */
+  private readonly reach: number;
 
   constructor(
     private readonly emit: (text: string) => void,
     private readonly secrets: readonly string[],
     private readonly maxLine = 64 * 1024,
-  ) {}
+  ) {
+    this.secretBytes = secrets.filter((s) => s.length > 0).map((s) => Buffer.from(s));
+    this.reach = Math.max(0, ...this.secretBytes.map((s) => s.length - 1));
+  }
 
   /** Adds bytes; complete lines are emitted at once. */
   push(chunk: Buffer): void {
@@ -85,9 +127,11 @@ export class LineSplitter {
       this.emit(maskSecrets(data.subarray(0, nl + 1).toString('utf8'), this.secrets));
       data = data.subarray(nl + 1);
     }
-    while (data.length > this.maxLine) {
-      this.emit(maskSecrets(data.subarray(0, this.maxLine).toString('utf8'), this.secrets));
-      data = data.subarray(this.maxLine);
+    // Bytes up to `reach` past a cut are held back, so a secret across it is seen whole.
+    while (data.length > this.maxLine + this.reach) {
+      const cut = this.safeCut(data);
+      this.emit(maskSecrets(data.subarray(0, cut).toString('utf8'), this.secrets));
+      data = data.subarray(cut);
     }
     this.pending = Buffer.from(data);
   }
@@ -96,5 +140,19 @@ export class LineSplitter {
   flush(): void {
     if (this.pending.length) this.emit(maskSecrets(this.pending.toString('utf8'), this.secrets));
     this.pending = Buffer.alloc(0);
+  }
+
+  /** Where to cut a piece of at most `maxLine` bytes off the front of `data` (always > 0). */
+  private safeCut(data: Buffer): number {
+    let cut = this.maxLine;
+    const window = data.subarray(0, cut + this.reach);
+    const across = secretRanges(window, this.secretBytes).find(([s, e]) => s < cut && e > cut);
+    // Cut before the secret, or after it when it starts the piece (a secret over maxLine).
+    if (across) cut = across[0] > 0 ? across[0] : across[1];
+    // Not inside a UTF-8 sequence (continuation bytes are 10xxxxxx).
+    const atCharStart = (i: number) => ((data[i] ?? 0) & 0xc0) !== 0x80;
+    let back = cut;
+    while (back > 0 && back > cut - 4 && !atCharStart(back)) back--;
+    return back > 0 && atCharStart(back) ? back : cut;
   }
 }

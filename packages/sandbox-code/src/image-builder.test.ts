@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,16 +24,20 @@ describe('buildContextOf', () => {
 
   it('hashes the whole spec, the base image id and local package contents', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pkg-'));
-    await writeFile(join(dir, 'setup.py'), 'v1');
-    const local = { ...spec, packages: [dir] };
-    const a = (await buildContextOf(local, 'sha256:1')).hash;
-    expect((await buildContextOf(local, 'sha256:1')).hash).toBe(a);
-    expect((await buildContextOf(local, 'sha256:2')).hash).not.toBe(a);
-    expect((await buildContextOf({ ...local, additionalCommands: [] }, 'sha256:1')).hash).not.toBe(
-      a,
-    );
-    await writeFile(join(dir, 'setup.py'), 'v2');
-    expect((await buildContextOf(local, 'sha256:1')).hash).not.toBe(a);
+    try {
+      await writeFile(join(dir, 'setup.py'), 'v1');
+      const local = { ...spec, packages: [dir] };
+      const a = (await buildContextOf(local, 'sha256:1')).hash;
+      expect((await buildContextOf(local, 'sha256:1')).hash).toBe(a);
+      expect((await buildContextOf(local, 'sha256:2')).hash).not.toBe(a);
+      expect(
+        (await buildContextOf({ ...local, additionalCommands: [] }, 'sha256:1')).hash,
+      ).not.toBe(a);
+      await writeFile(join(dir, 'setup.py'), 'v2');
+      expect((await buildContextOf(local, 'sha256:1')).hash).not.toBe(a);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('tells local paths from registry names', () => {

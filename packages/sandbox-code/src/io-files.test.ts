@@ -1,4 +1,8 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pack as tarPack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { SandboxInputError } from './errors';
 import { collectOutputs, decodeOutput, inputEntries, packArchive } from './io-files';
@@ -50,6 +54,59 @@ describe('decodeOutput', () => {
     await expect(collected({ huge: 'x'.repeat(2048) })).rejects.toThrow(
       /goes over the cap of 1024 bytes/,
     );
+  });
+
+  it('counts undeclared entries against the cap too, before reading their bytes', async () => {
+    const tar = await packArchive([
+      { name: './answer', data: Buffer.from('42'), mode: 0o644 },
+      { name: './junk', data: Buffer.alloc(4096), mode: 0o644 },
+    ]);
+    await expect(
+      collectOutputs(Readable.from([tar]), { answer: 'integer' }, '', 1024),
+    ).rejects.toThrow(/output "junk" goes over the cap of 1024 bytes/);
+  });
+
+  it('copies hard-linked files of a folder output, counting each copy against the cap', async () => {
+    const hostDir = await mkdtemp(join(tmpdir(), 'sandbox-links-'));
+    try {
+      const tar = (size: number) => {
+        const pack = tarPack();
+        pack.entry({ name: 'tree/', type: 'directory', mode: 0o755 });
+        pack.entry({ name: 'tree/a', mode: 0o644 }, Buffer.alloc(size, 'a'));
+        pack.entry({ name: 'tree/b', type: 'link', linkname: 'tree/a', mode: 0o644 });
+        pack.entry({ name: 'tree/c', type: 'link', linkname: '../etc/passwd', mode: 0o644 });
+        pack.finalize();
+        return pack;
+      };
+      const out = await collectOutputs(tar(3), { tree: 'dir' }, hostDir, 1024);
+      expect(out.dirs.has('tree')).toBe(true);
+      expect(await readFile(join(hostDir, 'tree', 'b'), 'utf8')).toBe('aaa');
+      expect(await readdir(join(hostDir, 'tree'))).toEqual(['a', 'b']);
+      // 600 bytes once fit; the linked copy makes 1200.
+      await expect(collectOutputs(tar(600), { tree: 'dir' }, hostDir, 1024)).rejects.toThrow(
+        /goes over the cap/,
+      );
+    } finally {
+      await rm(hostDir, { recursive: true, force: true });
+    }
+  });
+
+  it('replaces what a previous run left in a reused outputDir', async () => {
+    const hostDir = await mkdtemp(join(tmpdir(), 'sandbox-reuse-'));
+    try {
+      await mkdir(join(hostDir, 'tree'), { recursive: true });
+      await writeFile(join(hostDir, 'tree', 'stale'), 'old');
+      await writeFile(join(hostDir, 'unrelated'), 'kept');
+      const tar = await packArchive([
+        { name: 'tree/', mode: 0o755 },
+        { name: 'tree/fresh', data: Buffer.from('new'), mode: 0o644 },
+      ]);
+      await collectOutputs(Readable.from([tar]), { tree: 'dir' }, hostDir, 1024);
+      expect(await readdir(join(hostDir, 'tree'))).toEqual(['fresh']);
+      expect(await readFile(join(hostDir, 'unrelated'), 'utf8')).toBe('kept');
+    } finally {
+      await rm(hostDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -151,8 +151,12 @@ export class OutputTooLargeError extends Error {
 }
 
 /**
- * Reads a tar stream of /var/outputs (as written by `tar -c -C /var/outputs .`). Files of
- * `file`/`dir` outputs are written under `hostDir`; everything is bounded by `maxBytes`.
+ * Reads a tar stream of /var/outputs (as written by `tar -c -C /var/outputs <names>`), as it
+ * arrives. Files of `file`/`dir` outputs are written under `hostDir`, replacing what a
+ * previous run left at `hostDir/<name>`. The size of every entry (declared or not, as the
+ * header gives it, so a sparse file counts at its full length) and of every hard link copied
+ * counts against `maxBytes`; the first entry over it fails the read with
+ * {@link OutputTooLargeError} before its bytes are read.
  */
 export async function collectOutputs(
   tar: Readable,
@@ -163,55 +167,99 @@ export async function collectOutputs(
   const files = new Map<string, Buffer>();
   const dirs = new Set<string>();
   const regularFiles = new Set<string>();
+  const onHost = Object.entries(manifest).filter(([, k]) => k === 'file' || k === 'dir');
+  if (onHost.length) {
+    await mkdir(hostDir, { recursive: true });
+    // Each run's file and folder outputs replace the previous run's in a reused outputDir.
+    await Promise.all(
+      onHost.map(([name]) => rm(join(hostDir, name), { recursive: true, force: true })),
+    );
+  }
+  // Regular files read so far, by path, for hard links to them: on the host or in memory.
+  const written = new Map<string, { hostPath?: string; data?: Buffer; size: number }>();
+  const safePath = (name: string): string | undefined => {
+    const path = name.replace(/^\.\//, '').replace(/\/$/, '');
+    if (!path || path.startsWith('/') || path.split('/').includes('..')) return undefined;
+    return path;
+  };
   let total = 0;
   const extractor = tarExtract();
   extractor.on('entry', (header, stream, next) => {
-    const path = header.name.replace(/^\.\//, '').replace(/\/$/, '');
+    const path = safePath(header.name) ?? '';
     const top = path.split('/')[0] ?? '';
     const kind = manifest[top];
     const skip = () => {
       stream.on('end', () => next());
       stream.resume();
     };
-    // Only declared outputs are read; anything else left in /var/outputs is ignored.
-    if (!path || !kind || path.split('/').includes('..')) return skip();
+    const fail = (error: unknown) => {
+      // The entry stream is torn down with the error too; the pipeline reports it once.
+      stream.on('error', () => undefined);
+      stream.resume();
+      next(error as Error);
+    };
+    const count = (bytes: number) => {
+      total += bytes;
+      return total <= maxBytes;
+    };
+    // Counted before anything else: whatever /var/outputs holds, its size is bounded.
+    if (!count(header.size ?? 0))
+      return fail(new OutputTooLargeError(top || header.name, maxBytes));
+    // Only declared outputs are read; anything else is skipped.
+    if (!path || !kind) return skip();
+    const target = join(hostDir, path);
+    const onHostDir = kind === 'file' || kind === 'dir';
+    if (onHostDir && relative(hostDir, target).startsWith(`..${sep}`)) return skip();
     if (header.type === 'directory') {
       if (path === top) dirs.add(top);
       if (kind === 'dir') {
-        mkdir(join(hostDir, path), { recursive: true }).then(() => skip(), next);
+        mkdir(target, { recursive: true }).then(() => skip(), fail);
         return;
       }
       return skip();
     }
+    if (header.type === 'link') {
+      // A hard link to a file read earlier in this archive: materialised as a copy.
+      const source = written.get(safePath(header.linkname ?? '') ?? '');
+      if (!source) return skip();
+      if (!count(source.size)) return fail(new OutputTooLargeError(top, maxBytes));
+      if (path === top) regularFiles.add(top);
+      written.set(path, source);
+      if (onHostDir) {
+        mkdir(dirname(target), { recursive: true })
+          .then(() =>
+            source.hostPath
+              ? copyFile(source.hostPath, target)
+              : writeFile(target, source.data ?? ''),
+          )
+          .then(() => skip(), fail);
+        return;
+      }
+      if (path === top) files.set(top, source.data ?? Buffer.alloc(0));
+      return skip();
+    }
     if (header.type !== 'file') return skip();
     if (path === top) regularFiles.add(top);
-    total += header.size ?? 0;
-    if (total > maxBytes) {
-      // The entry stream is torn down with the error too; the pipeline reports it once.
-      stream.on('error', () => undefined);
-      stream.resume();
-      next(new OutputTooLargeError(top, maxBytes));
-      return;
-    }
-    if (kind === 'file' || kind === 'dir') {
-      const target = join(hostDir, path);
-      if (relative(hostDir, target).startsWith(`..${sep}`)) return skip();
+    const size = header.size ?? 0;
+    if (onHostDir) {
       mkdir(dirname(target), { recursive: true })
         .then(() => pipeline(stream, createWriteStream(target)))
-        .then(() => next(), next);
+        .then(() => {
+          written.set(path, { hostPath: target, size });
+          next();
+        }, fail);
       return;
     }
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
-      if (path === top) files.set(top, Buffer.concat(chunks));
+      const data = Buffer.concat(chunks);
+      if (path === top) files.set(top, data);
+      written.set(path, { data, size });
       next();
     });
   });
   await pipeline(tar, extractor);
-  if (Object.values(manifest).some((k) => k === 'file' || k === 'dir')) {
-    await mkdir(hostDir, { recursive: true });
-  }
   return { files, dirs, regularFiles, hostDir };
 }
 

@@ -67,48 +67,52 @@ for name, kind in manifest['outputs'].items():
         _write(name, kind, scope[name])
 `;
 
-const JAVASCRIPT_DRIVER = `const fs = require('node:fs'), path = require('node:path'), vm = require('node:vm');
-const manifest = JSON.parse(process.argv[1]);
-const IN = '/var/inputs', OUT = '/var/outputs';
-const read = (name, kind) => {
-  const p = path.join(IN, name);
-  if (kind === 'file' || kind === 'dir') return p;
-  if (kind === 'bytes') return fs.readFileSync(p);
-  const text = fs.readFileSync(p, 'utf8');
-  switch (kind) {
-    case 'string': return text;
-    case 'integer': { const n = Number(text); return Number.isSafeInteger(n) ? n : BigInt(text); }
-    case 'number': case 'duration': return Number(text);
-    case 'boolean': return text === 'true';
-    case 'datetime': return new Date(text);
-    default: return JSON.parse(text);
+// Wrapped in a function so none of its names share the global scope with the user's script
+// (which runs as a script there: its top-level let/const must not clash with the driver's).
+const JAVASCRIPT_DRIVER = `(() => {
+  const fs = require('node:fs'), path = require('node:path'), vm = require('node:vm');
+  const manifest = JSON.parse(process.argv[1]);
+  const IN = '/var/inputs', OUT = '/var/outputs';
+  const read = (name, kind) => {
+    const p = path.join(IN, name);
+    if (kind === 'file' || kind === 'dir') return p;
+    if (kind === 'bytes') return fs.readFileSync(p);
+    const text = fs.readFileSync(p, 'utf8');
+    switch (kind) {
+      case 'string': return text;
+      case 'integer': { const n = Number(text); return Number.isSafeInteger(n) ? n : BigInt(text); }
+      case 'number': case 'duration': return Number(text);
+      case 'boolean': return text === 'true';
+      case 'datetime': return new Date(text);
+      default: return JSON.parse(text);
+    }
+  };
+  const write = (name, kind, value) => {
+    const p = path.join(OUT, name);
+    if (kind === 'file' || kind === 'dir') {
+      if (path.resolve(String(value)) !== p) fs.cpSync(String(value), p, { recursive: kind === 'dir' });
+      return;
+    }
+    if (kind === 'bytes') return fs.writeFileSync(p, value);
+    let text;
+    if (kind === 'string') text = String(value);
+    else if (kind === 'boolean') text = value ? 'true' : 'false';
+    else if (kind === 'datetime') text = new Date(value).toISOString();
+    else if (kind === 'integer' || kind === 'number' || kind === 'duration') text = String(value);
+    else text = JSON.stringify(value);
+    fs.writeFileSync(p, text);
+  };
+  for (const [name, kind] of Object.entries(manifest.inputs)) {
+    globalThis[name] = fs.existsSync(path.join(IN, name)) ? read(name, kind) : undefined;
   }
-};
-const write = (name, kind, value) => {
-  const p = path.join(OUT, name);
-  if (kind === 'file' || kind === 'dir') {
-    if (path.resolve(String(value)) !== p) fs.cpSync(String(value), p, { recursive: kind === 'dir' });
-    return;
+  globalThis.require = require;
+  vm.runInThisContext(process.argv[2], { filename: 'sandbox.js' });
+  for (const [name, kind] of Object.entries(manifest.outputs)) {
+    // Top-level let/const of the script live in the global lexical scope: read them by name.
+    const value = vm.runInThisContext('typeof ' + name + " === 'undefined' ? undefined : " + name);
+    if (value !== undefined && value !== null && !fs.existsSync(path.join(OUT, name))) write(name, kind, value);
   }
-  if (kind === 'bytes') return fs.writeFileSync(p, value);
-  let text;
-  if (kind === 'string') text = String(value);
-  else if (kind === 'boolean') text = value ? 'true' : 'false';
-  else if (kind === 'datetime') text = new Date(value).toISOString();
-  else if (kind === 'integer' || kind === 'number' || kind === 'duration') text = String(value);
-  else text = JSON.stringify(value);
-  fs.writeFileSync(p, text);
-};
-for (const [name, kind] of Object.entries(manifest.inputs)) {
-  globalThis[name] = fs.existsSync(path.join(IN, name)) ? read(name, kind) : undefined;
-}
-globalThis.require = require;
-vm.runInThisContext(process.argv[2], { filename: 'sandbox.js' });
-for (const [name, kind] of Object.entries(manifest.outputs)) {
-  // Top-level let/const of the script live in the global lexical scope: read them by name.
-  const value = vm.runInThisContext('typeof ' + name + " === 'undefined' ? undefined : " + name);
-  if (value !== undefined && value !== null && !fs.existsSync(path.join(OUT, name))) write(name, kind, value);
-}
+})();
 `;
 
 function bashDriver(manifest: { inputs: IoManifest; outputs: IoManifest }): string {
@@ -165,11 +169,13 @@ export function programArgv(
 
 // Runs one program and reports, after everything the program printed: `<marker>` on stderr,
 // and `<marker> <exit code> <OOM kills>` on stdout followed (when asked) by a tar stream of
-// /var/outputs and `<marker>` again. The host knows the run is over from the markers, without
+// the declared outputs present in /var/outputs and `<marker>` again. When the inputs cannot be
+// unpacked, the program does not run and the line is `<marker> 125 0 unpack` (the program's
+// own exit code 125 is told apart by the missing fourth word). The host knows the run is over from the markers, without
 // waiting for the container to finish exiting.
 // One process per run keeps a run to a single container start (or a single exec in a warm
 // container). The script is constant: values arrive as files, the program as argv.
-const RUN_SCRIPT = `marker=$1 unpack=$2 collect=$3
+const RUN_SCRIPT = `marker=$1 unpack=$2 outputs=$3
 shift 3
 if [ "$unpack" = 1 ]; then
   # A warm container waits here for its run; without the go line (its owner went away and
@@ -178,7 +184,7 @@ if [ "$unpack" = 1 ]; then
   [ "$go" = go ] || exit 0
   tar -x -o -m -C /var -f - || {
     printf '%s\\n' "$marker" >&2
-    printf '%s 125 0\\n%s\\n' "$marker" "$marker"
+    printf '%s 125 0 unpack\\n%s\\n' "$marker" "$marker"
     exit 125
   }
 fi
@@ -201,7 +207,15 @@ if [ "$status" -eq 137 ]; then
 fi
 printf '%s\\n' "$marker" >&2
 printf '%s %s %s\\n' "$marker" "$status" "$oom"
-if [ "$collect" = 1 ]; then tar -c -C /var/outputs .; fi
+if [ -n "$outputs" ]; then
+  # Only declared outputs are sent (names are identifiers: split on spaces, no globbing).
+  set -f
+  present=
+  for name in $outputs; do
+    if [ -e "/var/outputs/$name" ] || [ -L "/var/outputs/$name" ]; then present="$present $name"; fi
+  done
+  if [ -n "$present" ]; then tar -c -C /var/outputs $present; else tar -c -T /dev/null; fi
+fi
 printf '%s\\n' "$marker"
 exit "$status"`;
 
@@ -214,8 +228,8 @@ export interface RunFrame {
    * `inputs/...`).
    */
   unpack: boolean;
-  /** Whether to send /var/outputs as a tar stream after the marker. */
-  collect: boolean;
+  /** Declared output names, sent from /var/outputs as a tar stream after the marker. */
+  outputs: readonly string[];
 }
 
 /** The argv that runs `argv` framed as described in {@link RunFrame}. */
@@ -227,7 +241,7 @@ export function wrapRun(argv: readonly string[], frame: RunFrame): string[] {
     'sandbox',
     frame.marker,
     frame.unpack ? '1' : '0',
-    frame.collect ? '1' : '0',
+    frame.outputs.join(' '),
     ...argv,
   ];
 }

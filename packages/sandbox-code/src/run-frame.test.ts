@@ -18,7 +18,7 @@ describe('RunFrameSplitter', () => {
     splitter.end();
     await new Promise((r) => setImmediate(r));
     expect(program.join('')).toBe('hello\n');
-    expect(splitter.status).toEqual({ exitCode: 3, oomKills: 1 });
+    expect(splitter.status).toEqual({ exitCode: 3, oomKills: 1, unpackFailed: false });
     expect(Buffer.concat(outputs).toString()).toBe('TARBYTES');
   });
 
@@ -30,5 +30,20 @@ describe('RunFrameSplitter', () => {
     partial.splitter.end();
     expect(partial.program.join('')).toBe('almost --end');
     expect(partial.splitter.status).toBeUndefined();
+  });
+
+  it('tells an input unpack failure apart from the program exiting with 125', () => {
+    const unpack = feed([`${MARKER} 125 0 unpack\n${MARKER}\n`]);
+    expect(unpack.splitter.status).toEqual({ exitCode: 125, oomKills: 0, unpackFailed: true });
+    const own = feed([`${MARKER} 125 0\n${MARKER}\n`]);
+    expect(own.splitter.status).toEqual({ exitCode: 125, oomKills: 0, unpackFailed: false });
+  });
+
+  it('asks its source to wait while nobody reads the outputs, instead of holding them all', () => {
+    const splitter = new RunFrameSplitter(MARKER, () => undefined);
+    expect(splitter.push(Buffer.from(`${MARKER} 0 0\n`))).toBe(true);
+    expect(splitter.push(Buffer.alloc(1024 * 1024))).toBe(false);
+    splitter.outputs.destroy();
+    expect(splitter.push(Buffer.alloc(1024))).toBe(true);
   });
 });

@@ -4,6 +4,8 @@ import { PassThrough } from 'node:stream';
 export interface RunStatus {
   exitCode: number;
   oomKills: number;
+  /** The run script could not unpack the inputs, so the program never ran. */
+  unpackFailed: boolean;
 }
 
 /**
@@ -55,8 +57,9 @@ export class MarkerScanner {
 /**
  * Splits a run's stdout as the run script frames it:
  * `<program stdout><marker> <exit code> <OOM kills>\n<tar of /var/outputs, if asked><marker>\n`.
- * The tar stream goes to `outputs`; `done` resolves when the closing marker arrived, which is
- * before the container has finished exiting.
+ * The tar stream goes to `outputs` as it arrives (nothing else holds it: `push` reports when
+ * `outputs` is full, so the caller can pause its source until `outputs` drains); `done`
+ * resolves when the closing marker arrived, which is before the container has finished exiting.
  */
 export class RunFrameSplitter {
   private state: 'program' | 'status' | 'outputs' | 'done' = 'program';
@@ -73,38 +76,55 @@ export class RunFrameSplitter {
     this.resolveDone = resolve;
   });
 
-  constructor(marker: string, onProgramStdout: (chunk: Buffer) => void) {
+  /**
+   * @param onStatus - Called when the status line arrived, before any output byte is passed on
+   * (for example to start reading `outputs`, or to destroy it so the bytes are dropped).
+   */
+  constructor(
+    marker: string,
+    onProgramStdout: (chunk: Buffer) => void,
+    private readonly onStatus?: (status: RunStatus) => void,
+  ) {
     this.program = new MarkerScanner(Buffer.from(marker), onProgramStdout);
     this.tar = new MarkerScanner(Buffer.from(marker), (chunk) => {
       if (!this.outputs.destroyed) this.outputs.write(chunk);
     });
   }
 
-  /** Feeds a chunk of the run's stdout. */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds a chunk of the run's stdout. Returns false when `outputs` holds more than its
+   * high-water mark: the caller should wait for its `drain` (or `close`) before feeding more.
+   */
+  push(chunk: Buffer): boolean {
     let rest: Buffer | undefined = chunk;
     if (this.state === 'program') {
       rest = this.program.push(rest);
-      if (!rest) return;
+      if (!rest) return true;
       this.state = 'status';
     }
     if (this.state === 'status') {
       const newline = rest.indexOf(10);
       if (newline === -1) {
         this.statusLine += rest.toString('latin1');
-        return;
+        return true;
       }
       this.statusLine += rest.subarray(0, newline).toString('latin1');
-      const [exitCode, oomKills] = this.statusLine.trim().split(/\s+/).map(Number);
-      this.status = { exitCode: exitCode ?? -1, oomKills: oomKills ?? 0 };
+      const [exitCode, oomKills, flag] = this.statusLine.trim().split(/\s+/);
+      this.status = {
+        exitCode: exitCode === undefined ? -1 : Number(exitCode),
+        oomKills: oomKills === undefined ? 0 : Number(oomKills),
+        unpackFailed: flag === 'unpack',
+      };
       this.state = 'outputs';
       rest = rest.subarray(newline + 1);
+      this.onStatus?.(this.status);
     }
     if (this.state === 'outputs' && this.tar.push(rest) !== undefined) {
       this.state = 'done';
       this.outputs.end();
       this.resolveDone();
     }
+    return this.outputs.destroyed || !this.outputs.writableNeedDrain;
   }
 
   /** The stream ended: passes on what was held back and ends the outputs stream. */

@@ -12,7 +12,7 @@ export interface ContainerSpec {
   cpus: number;
   /** Most processes and threads at once. */
   pids: number;
-  /** Size of the /tmp tmpfs in bytes. */
+  /** Size of the /tmp tmpfs in bytes, and of /dev/shm. */
   tmpBytes: number;
   /** Size of the /var/outputs tmpfs in bytes. */
   outputsBytes: number;
@@ -75,6 +75,9 @@ function createOptions(
       NanoCpus: Math.round(spec.cpus * 1e9),
       PidsLimit: spec.pids,
       IpcMode: 'private',
+      // /dev/shm stays writable (Python multiprocessing needs it for its semaphores) but gets
+      // the size of /tmp rather than the engine's default, which a daemon may have raised.
+      ShmSize: spec.tmpBytes,
       Init: true,
       AutoRemove: true,
       Privileged: false,
@@ -117,8 +120,16 @@ export async function prepareAttached(
     let handlers: StreamHandlers | undefined;
     const early: ['out' | 'err', Buffer][] = [];
     const done = pump(container, stream, undefined, {
-      onStdout: (chunk) => (handlers ? handlers.onStdout(chunk) : early.push(['out', chunk])),
-      onStderr: (chunk) => (handlers ? handlers.onStderr(chunk) : early.push(['err', chunk])),
+      onStdout: (chunk) => {
+        if (handlers) return handlers.onStdout(chunk);
+        early.push(['out', chunk]);
+        return undefined;
+      },
+      onStderr: (chunk) => {
+        if (handlers) return handlers.onStderr(chunk);
+        early.push(['err', chunk]);
+        return undefined;
+      },
     });
     // Until run() is called nobody awaits `done`; its failure is reported by run().
     done.catch(() => undefined);
@@ -144,10 +155,13 @@ export async function prepareAttached(
   }
 }
 
-/** Where the two output streams of a run go. */
+/**
+ * Where the two output streams of a run go. A handler that returns a promise pauses the
+ * container's output until it settles (backpressure for a consumer that is slower than Docker).
+ */
 export interface StreamHandlers {
-  onStdout: (chunk: Buffer) => void;
-  onStderr: (chunk: Buffer) => void;
+  onStdout: (chunk: Buffer) => undefined | Promise<void>;
+  onStderr: (chunk: Buffer) => undefined | Promise<void>;
 }
 
 function pump(
@@ -156,10 +170,18 @@ function pump(
   stdin: Buffer | undefined,
   handlers: StreamHandlers,
 ): Promise<void> {
-  const sink = (write: (chunk: Buffer) => void) =>
+  // demuxStream ignores what its sinks' write() returns: backpressure pauses the source.
+  const sink = (write: (chunk: Buffer) => undefined | Promise<void>) =>
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        write(chunk);
+        const wait = write(chunk);
+        if (wait) {
+          stream.pause();
+          wait.then(
+            () => stream.resume(),
+            () => stream.resume(),
+          );
+        }
         callback();
       },
     });
@@ -175,13 +197,31 @@ function pump(
   });
 }
 
-/** Kills and removes a container; a container that is already gone is fine. */
-export async function removeContainer(container: Docker.Container): Promise<void> {
+/** How long {@link removeContainer} waits for the engine to finish a removal. */
+export const REMOVAL_WAIT_MS = 15_000;
+
+/**
+ * Kills and removes a container and resolves once it is gone (a container that is already
+ * gone is fine). Waits at most `waitMs` for the engine.
+ */
+export async function removeContainer(
+  container: Docker.Container,
+  waitMs = REMOVAL_WAIT_MS,
+): Promise<void> {
+  const abortSignal = AbortSignal.timeout(waitMs);
   try {
-    await container.remove({ force: true });
+    await container.remove({ force: true, abortSignal });
+    return;
   } catch (error) {
     const status = statusOf(error);
-    // 404: gone already; 409: AutoRemove is already removing it.
-    if (status !== 404 && status !== 409) throw error;
+    if (status === 404) return;
+    // 409: AutoRemove (or another caller) is removing it already: wait until that is done.
+    if (status !== 409) throw error;
+  }
+  try {
+    await container.wait({ condition: 'removed', abortSignal });
+  } catch (error) {
+    // 404: it was gone before the wait began.
+    if (statusOf(error) !== 404) throw error;
   }
 }

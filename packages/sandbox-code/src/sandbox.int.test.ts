@@ -1,5 +1,5 @@
 // Starts throwaway containers from flyte-sandbox/base:bookworm on the local Docker engine.
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dirRef, duration, fileRef } from '@flyte/idl';
@@ -16,6 +16,31 @@ import {
 } from './errors';
 import { createSandbox } from './sandbox';
 import { expectNoContainersLeft, TEST_BASE_IMAGE, testDocker } from './testing-support';
+
+/** The id of the running sandbox container whose command contains `token` (waits up to 15 s). */
+async function containerWith(token: string): Promise<string | undefined> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const found = (
+      await testDocker.listContainers({
+        filters: { label: ['flyte.sandbox=1', `flyte.sandbox.owner-pid=${process.pid}`] },
+      })
+    ).find((c) => c.Command.includes(token));
+    if (found) return found.Id;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}
+
+/** Whether the engine still knows the container. */
+async function exists(id: string): Promise<boolean> {
+  try {
+    await testDocker.getContainer(id).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const base = { baseImage: TEST_BASE_IMAGE } as const;
 const tricky = `it's "quoted" $(touch /tmp/pwned) \`id\` $HOME \\ \n second line ✓ ünïcödé 🚀`;
@@ -161,6 +186,7 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
       expect(await readFile(out.sorted.uri, 'utf8')).toBe('line1\nline2\n');
       expect(await readFile(join(out.copy.uri, 'sub', 'b.txt'), 'utf8')).toBe('B');
       expect(await readFile(join(dir, 'data.txt'), 'utf8')).toBe('line1\nline2\n');
+      await rm(dir, { recursive: true, force: true });
     });
 
     it('names a missing output and an unparsable one, with the stderr tail', async () => {
@@ -260,6 +286,7 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
       expect(inspected?.Mounts).toEqual([]);
       expect(host?.Tmpfs?.['/tmp']).toContain('size=8192k');
       expect(host?.Tmpfs?.['/var/outputs']).toContain('size=4096k');
+      expect(host?.ShmSize).toBe(8 * 1024 * 1024);
       expect(inspected?.Config.User).toBe('1000:1000');
     });
 
@@ -487,6 +514,223 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
         if (previous === undefined) delete process.env.DOCKER_HOST;
         else process.env.DOCKER_HOST = previous;
       }
+    });
+  });
+
+  describe('fixed defects', () => {
+    it('streams outputs under the cap: a huge sparse file fails fast without host memory', async () => {
+      const rssBefore = process.memoryUsage().rss;
+      let peak = rssBefore;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }, 10);
+      try {
+        // Undeclared: not sent at all, the run succeeds.
+        const undeclared = createSandbox({
+          name: 'sh.sparse-junk',
+          ...base,
+          resources: { outputsSize: '1Mi' },
+          command: [
+            'sh',
+            '-c',
+            'truncate -s 256M /var/outputs/junk && echo 7 > /var/outputs/answer',
+          ],
+          outputs: z.object({ answer: z.number().int() }),
+        });
+        expect((await undeclared.run({})).answer).toBe(7);
+        // Declared: its size (as the tar header says) is over the cap at once.
+        const declared = createSandbox({
+          name: 'sh.sparse-blob',
+          ...base,
+          resources: { outputsSize: '1Mi' },
+          command: ['sh', '-c', 'truncate -s 256M /var/outputs/blob'],
+          outputs: z.object({ blob: fileRef() }),
+        });
+        const error = await declared.run({}).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SandboxOutputError);
+        expect((error as Error).message).toMatch(
+          /larger than the cap of 1048576 bytes \(at "blob"\)/,
+        );
+      } finally {
+        clearInterval(sampler);
+      }
+      expect(peak - rssBefore).toBeLessThan(128 * 1024 * 1024);
+      await expectNoContainersLeft();
+    });
+
+    it('javascript code mode: the driver names do not clash with the script or shadow inputs', async () => {
+      const js = createSandbox({
+        name: 'js.names',
+        ...base,
+        language: 'javascript',
+        code: "const path = require('node:path');\nconst fs = require('node:fs');\nconst joined = path.join('a', manifest);\nconst seen = read + '/' + typeof fs.readFileSync;",
+        inputs: z.object({ manifest: z.string(), read: z.string() }),
+        outputs: z.object({ joined: z.string(), seen: z.string() }),
+      });
+      expect(await js.run({ manifest: 'b', read: 'r' })).toMatchObject({
+        joined: 'a/b',
+        seen: 'r/function',
+      });
+      const shadow = createSandbox({
+        name: 'js.input-path',
+        ...base,
+        language: 'javascript',
+        code: "const echo = path + '!';",
+        inputs: z.object({ path: z.string() }),
+        outputs: z.object({ echo: z.string() }),
+      });
+      expect((await shadow.run({ path: 'mine' })).echo).toBe('mine!');
+    });
+
+    it('python output printed before a timeout is kept and streamed while running', async () => {
+      const sandbox = createSandbox({
+        name: 'py.unbuffered',
+        ...base,
+        timeout: 3000,
+        code: 'import time\nprint("started")\ntime.sleep(60)',
+      });
+      const lines: string[] = [];
+      const error = (await sandbox
+        .run({}, { onOutput: (_s, text) => lines.push(text) })
+        .catch((e: unknown) => e)) as SandboxTimeoutError;
+      expect(error).toBeInstanceOf(SandboxTimeoutError);
+      expect(error.result.stdout).toBe('started\n');
+      expect(lines).toEqual(['started\n']);
+    });
+
+    it('keeps hard-linked files of outputs', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'sandbox-links-'));
+      try {
+        const sandbox = createSandbox({
+          name: 'sh.hardlinks',
+          ...base,
+          command: [
+            'sh',
+            '-c',
+            'mkdir /var/outputs/tree && echo hi > /var/outputs/tree/a && ln /var/outputs/tree/a /var/outputs/tree/b && echo 5 > /var/outputs/x && ln /var/outputs/x /var/outputs/y',
+          ],
+          outputs: z.object({ tree: dirRef(), x: z.number().int(), y: z.number().int() }),
+        });
+        const out = await sandbox.run({}, { outputDir: dir });
+        expect(await readFile(join(out.tree.uri, 'b'), 'utf8')).toBe('hi\n');
+        expect(out.y).toBe(5);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('leaves no temp folder behind when a run with file outputs fails', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'sandbox-tmp-'));
+      const previous = process.env.TMPDIR;
+      process.env.TMPDIR = dir;
+      try {
+        const sandbox = createSandbox({
+          name: 'sh.tmp-cleanup',
+          ...base,
+          command: ['sh', '-c', 'echo data > /var/outputs/f && echo nope > /var/outputs/n'],
+          outputs: z.object({ f: fileRef(), n: z.number() }),
+        });
+        await expect(sandbox.run({})).rejects.toThrow(SandboxOutputError);
+        expect(await readdir(dir)).toEqual([]);
+      } finally {
+        if (previous === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = previous;
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('reports the code exiting with 125 as its own exit code', async () => {
+      const sandbox = createSandbox({
+        name: 'py.exit125',
+        ...base,
+        code: 'import sys\nsys.exit(125)',
+        inputs: z.object({ n: z.number() }),
+      });
+      const error = (await sandbox.run({ n: 1 }).catch((e: unknown) => e)) as SandboxExitError;
+      expect(error).toBeInstanceOf(SandboxExitError);
+      expect(error.message).toMatch(/exited with code 125/);
+      expect(error.message).not.toMatch(/unpack/);
+    });
+
+    it('replaces a folder output from an earlier run in a reused outputDir', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'sandbox-reuse-'));
+      try {
+        const first = createSandbox({
+          name: 'sh.reuse1',
+          ...base,
+          command: ['sh', '-c', 'mkdir /var/outputs/tree && touch /var/outputs/tree/first'],
+          outputs: z.object({ tree: dirRef() }),
+        });
+        const second = createSandbox({
+          name: 'sh.reuse2',
+          ...base,
+          command: ['sh', '-c', 'mkdir /var/outputs/tree && touch /var/outputs/tree/second'],
+          outputs: z.object({ tree: dirRef() }),
+        });
+        await first.run({}, { outputDir: dir });
+        const out = await second.run({}, { outputDir: dir });
+        expect(await readdir(out.tree.uri)).toEqual(['second']);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('rejects on timeout, and close() resolves, only once the container is gone', async () => {
+      const slow = createSandbox({
+        name: 'sh.gone-timeout',
+        ...base,
+        timeout: 2000,
+        command: ['sh', '-c', 'sleep 60 # gone-timeout-test'],
+      });
+      const run = slow.run({});
+      const slowId = await containerWith('gone-timeout-test');
+      await expect(run).rejects.toThrow(SandboxTimeoutError);
+      expect(slowId).toBeDefined();
+      expect(await exists(slowId as string)).toBe(false);
+      const quick = createSandbox({
+        name: 'sh.gone-close',
+        ...base,
+        command: ['sh', '-c', 'sleep 1 # gone-close-test'],
+      });
+      const quickRun = quick.run({});
+      const quickId = await containerWith('gone-close-test');
+      await quickRun;
+      await quick.close();
+      expect(quickId).toBeDefined();
+      expect(await exists(quickId as string)).toBe(false);
+    });
+
+    it('a run aborted while queued rejects with SandboxAbortedError', async () => {
+      const sandbox = createSandbox({
+        name: 'sh.queued-abort',
+        ...base,
+        concurrency: 1,
+        command: ['sleep', '3'],
+      });
+      const first = sandbox.run({});
+      const controller = new AbortController();
+      const queued = sandbox.run({}, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 300);
+      expect(await queued.catch((e: unknown) => e)).toBeInstanceOf(SandboxAbortedError);
+      await first;
+    });
+
+    it('/dev/shm is writable for multiprocessing but only as large as /tmp', async () => {
+      const sandbox = createSandbox({
+        name: 'py.shm',
+        ...base,
+        resources: { tmpSize: '8Mi' },
+        code: [
+          'import multiprocessing, os',
+          'lock = multiprocessing.Lock()',
+          'with lock:',
+          '    locked = True',
+          'st = os.statvfs("/dev/shm")',
+          'shm_kib = st.f_blocks * st.f_frsize // 1024',
+        ].join('\n'),
+        outputs: z.object({ locked: z.boolean(), shm_kib: z.number().int() }),
+      });
+      expect(await sandbox.run({})).toMatchObject({ locked: true, shm_kib: 8192 });
     });
   });
 });

@@ -1,7 +1,18 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dirRef, duration, fileRef } from '@flyte/idl';
-import { describe, expect, it } from 'vitest';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InvalidSandboxOptionsError, SandboxInputError } from './errors';
+import {
+  InvalidSandboxOptionsError,
+  SandboxAbortedError,
+  SandboxInputError,
+  SandboxTimeoutError,
+} from './errors';
 import { manifestOf } from './io-kinds';
 import { createSandbox, parseByteSize } from './sandbox';
 
@@ -130,5 +141,94 @@ describe('toTaskTemplate', () => {
   it('asks for build() first when the image is built from packages', () => {
     const sandbox = createSandbox({ name: 'needs-build', code: 'pass', packages: ['requests'] });
     expect(() => sandbox.toTaskTemplate(context)).toThrow(/call `await sandbox.build\(\)`/);
+  });
+});
+
+/** Settles with the run's outcome, or 'hung' after `ms` (so a hang fails fast, not by timeout). */
+function outcomeWithin(run: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    run.then(
+      (value) => value,
+      (error: unknown) => error,
+    ),
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve('hung'), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+describe('a Docker engine that answers /_ping and nothing else', () => {
+  // A fake engine on a unix socket: it answers /_ping and leaves every other request hanging.
+  let dir: string;
+  let server: Server;
+  const sockets = new Set<Socket>();
+  let docker: Docker;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sandbox-fake-daemon-'));
+    const socketPath = join(dir, 'docker.sock');
+    server = createServer((request, response) => {
+      if (request.url?.endsWith('/_ping')) response.end('OK');
+    });
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    docker = new Docker({ socketPath });
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects with SandboxTimeoutError at the timeout', async () => {
+    const sandbox = createSandbox({ name: 'stuck.timeout', code: 'pass', timeout: 1000, docker });
+    const outcome = await outcomeWithin(sandbox.run({}), 10_000);
+    expect(outcome).toBeInstanceOf(SandboxTimeoutError);
+    expect((outcome as Error).message).toMatch(/timeout of 1000 ms; before its code started/);
+  });
+
+  it('rejects with SandboxAbortedError when the signal aborts', async () => {
+    const sandbox = createSandbox({ name: 'stuck.abort', code: 'pass', docker });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('user gave up')), 500);
+    const outcome = await outcomeWithin(sandbox.run({}, { signal: controller.signal }), 10_000);
+    expect(outcome).toBeInstanceOf(SandboxAbortedError);
+    expect((outcome as Error).cause).toEqual(new Error('user gave up'));
+  });
+
+  it('does not wait past its timeout for the image either', async () => {
+    // The reaper's wait is bounded (5 s); the image lookup then hangs until the timeout.
+    const sandbox = createSandbox({ name: 'stuck.image', code: 'pass', timeout: 7000, docker });
+    const outcome = await outcomeWithin(sandbox.run({}), 20_000);
+    expect(outcome).toBeInstanceOf(SandboxTimeoutError);
+    expect((outcome as Error).message).toMatch(/still resolving \(or building\) its image/);
+  });
+});
+
+describe('errors before a run starts', () => {
+  it('rejects an already-aborted run with SandboxAbortedError', async () => {
+    const sandbox = createSandbox({ name: 'pre.abort', code: 'pass' });
+    const error = await sandbox.run({}, { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SandboxAbortedError);
+    expect((error as Error).message).toMatch(/was aborted by its AbortSignal/);
+  });
+
+  it('refuses inputs larger than resources.inputsSize on the host, naming the sizes', async () => {
+    const sandbox = createSandbox({
+      name: 'big.input',
+      code: 'pass',
+      inputs: z.object({ blob: z.string() }),
+      resources: { inputsSize: 1024 },
+    });
+    const error = await sandbox.run({ blob: 'x'.repeat(4096) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SandboxInputError);
+    expect((error as Error).message).toMatch(
+      /inputs take 4096 bytes, more than the 1024 bytes of \/var\/inputs \(resources.inputsSize\); the largest is "blob"/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -34,6 +34,7 @@ import {
   SandboxExitError,
   SandboxInputError,
   SandboxOutputError,
+  SandboxRunError,
   SandboxTimeoutError,
 } from './errors';
 import { DEFAULT_BASE_IMAGE, type ImageSpec, resolveImage } from './image-builder';
@@ -49,7 +50,7 @@ import {
 import { isIoName, manifestOf } from './io-kinds';
 import { programArgv, type SandboxLanguage, type SandboxProgram, wrapRun } from './programs';
 import { reapOnce } from './reaper';
-import { MarkerScanner, RunFrameSplitter } from './run-frame';
+import { MarkerScanner, RunFrameSplitter, type RunStatus } from './run-frame';
 import type { SandboxRunResult } from './run-result';
 import {
   type AttachedRun,
@@ -67,6 +68,8 @@ interface PreparedRun extends AttachedRun {
 }
 
 const GO_LINE = Buffer.from('go\n');
+// How long a run waits for the orphan reaper of its Docker client before going on without it.
+const REAPER_WAIT_MS = 5000;
 // An empty tar archive: two zero blocks.
 const EMPTY_TAR = Buffer.alloc(1024);
 
@@ -332,6 +335,76 @@ function validate<I extends AnyObjectSchema, O extends AnyObjectSchema>(
 }
 
 /**
+ * The deadline and cancellation of one run, from the first step of `run()` (so a hung Docker
+ * engine, a build or a queue cannot outlast it) to the last.
+ */
+class RunStop {
+  /** Why the run was stopped, once it was. */
+  why: 'timeout' | 'abort' | undefined;
+  /** What the run was doing, for the error message of a stop before the code started. */
+  phase = 'preparing its inputs';
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () => this.stop('abort');
+
+  constructor(
+    timeoutMs: number,
+    private readonly userSignal: AbortSignal | undefined,
+  ) {
+    this.timer = setTimeout(() => this.stop('timeout'), timeoutMs);
+    userSignal?.addEventListener('abort', this.onAbort, { once: true });
+    if (userSignal?.aborted) this.stop('abort');
+  }
+
+  /** The caller's abort reason. */
+  get reason(): unknown {
+    return this.userSignal?.reason;
+  }
+
+  /** Aborts on timeout and on the caller's abort. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private stop(why: 'timeout' | 'abort') {
+    if (this.why) return;
+    this.why = why;
+    this.controller.abort(why === 'abort' ? this.userSignal?.reason : new Error('timeout'));
+  }
+
+  dispose() {
+    clearTimeout(this.timer);
+    this.userSignal?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/** Resolves after `ms` (a bound on an optional wait), or when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Resolves when `stream` can take more (it drained) or never will again (it closed). */
+function drained(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+/**
  * Creates a code sandbox: code (python, javascript or bash) or a command that runs in a fresh,
  * locked-down Docker container per run, with typed inputs and outputs passed as files.
  *
@@ -382,6 +455,15 @@ export function createSandbox<
   const timeoutMs = options.timeout ?? 5 * 60_000;
   const secrets = Object.values(options.secrets ?? {}).filter((s) => s.length > 0);
   const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  // Python block-buffers a pipe: without this, output printed before a timeout or a kill is
+  // lost, and onOutput gets nothing until the code ends.
+  if (
+    program.mode === 'code' &&
+    checked.language === 'python' &&
+    !Object.hasOwn(options.env ?? {}, 'PYTHONUNBUFFERED')
+  ) {
+    env.unshift('PYTHONUNBUFFERED=1');
+  }
   // Secrets travel in the input archive, not in the container's configuration (which
   // `docker inspect` shows); the run script exports them and deletes the files first.
   const secretEntries: ArchiveEntry[] = Object.entries(options.secrets ?? {}).map(
@@ -414,18 +496,30 @@ export function createSandbox<
     pendingRemovals.add(removal);
   };
 
-  const client = async () => {
+  // `signal` ends every wait here (the requests themselves are bounded by their own timeouts).
+  const client = async (signal?: AbortSignal) => {
     docker ??= createDockerClient();
-    await ensureDockerReachable(docker);
-    await reapOnce(docker);
-    return docker;
+    const d = docker;
+    await untilAborted(ensureDockerReachable(d), signal);
+    // Reaping is housekeeping: a run waits for it a little, never for a hung engine.
+    const bound = new AbortController();
+    const stopWaiting = () => bound.abort();
+    signal?.addEventListener('abort', stopWaiting, { once: true });
+    try {
+      await Promise.race([reapOnce(d), sleep(REAPER_WAIT_MS, bound.signal)]);
+    } finally {
+      bound.abort();
+      signal?.removeEventListener('abort', stopWaiting);
+    }
+    signal?.throwIfAborted();
+    return d;
   };
 
   // `d` is the client a caller already checked; without one, one is checked here.
   const image = async (build: SandboxBuildOptions | undefined, d?: Docker): Promise<string> => {
     if (options.image) return options.image;
     const spec = imageSpec as ImageSpec;
-    d ??= await client();
+    d ??= await client(build?.signal);
     imagePromise ??= resolveImage(d, spec, {
       onProgress: (line) => build?.onProgress?.(line),
       pullBaseImage: options.pullBaseImage ?? true,
@@ -454,7 +548,9 @@ export function createSandbox<
     user: '1000:1000',
   });
 
-  const collect = Object.keys(manifest.outputs).length > 0;
+  const outputNames = Object.keys(manifest.outputs);
+  const hasFileOutputs = Object.values(manifest.outputs).some((k) => k === 'file' || k === 'dir');
+  const collect = outputNames.length > 0;
   // The container of one run: its main process is the run script, waiting (when `unpack`) for
   // `go` and the input archive on stdin. Warm-pool containers are these, made ahead of time.
   const prepareRun = async (
@@ -468,7 +564,7 @@ export function createSandbox<
       d,
       containerSpec(img),
       {
-        argv: wrapRun(argv, { marker, unpack, collect }),
+        argv: wrapRun(argv, { marker, unpack, outputs: outputNames }),
         env,
         stdin: unpack ? EMPTY_TAR : undefined,
       },
@@ -512,49 +608,74 @@ export function createSandbox<
     },
 
     async run(inputs, runOptions = {}) {
-      const signal = runOptions.signal;
-      signal?.throwIfAborted();
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = parseTaskIo(inputsSchema, inputs, {
-          task: options.name,
-          stage: 'inputs',
-          kind: 'Sandbox',
-          hint: 'Pass values that match the inputs schema.',
-        }) as Record<string, unknown>;
-      } catch (error) {
-        if (!InvalidTaskIoError.isInstance(error)) throw error;
-        // The same message, as this package's own error naming the first bad input.
-        const issues = (error.cause as z.ZodError).issues;
-        throw new SandboxInputError(
-          error.message,
-          { sandbox: options.name, input: String(issues[0]?.path[0] ?? '') },
-          error.cause,
-        );
-      }
-      const entries = await inputEntries(options.name, manifest.inputs, parsed);
-      entries.push(...secretEntries);
-      const archive = entries.length ? await packArchive(entries) : undefined;
-      // One reachability check per run, shared with the image build.
-      const d = await client();
-      const img = await image(
-        {
-          ...(runOptions.onBuildProgress ? { onProgress: runOptions.onBuildProgress } : {}),
-          ...(signal ? { signal } : {}),
-        },
-        d,
-      );
-      const release = await limit.acquire(signal);
+      const startedAt = performance.now();
+      const stop = new RunStop(timeoutMs, runOptions.signal);
       let container: Docker.Container | undefined;
+      let release: (() => void) | undefined;
       try {
-        return await runIn(d, img, archive, runOptions, (c) => {
+        // An abort before the run (or while it waits for Docker, its image or a slot) is a
+        // SandboxAbortedError like one during it.
+        stop.signal.throwIfAborted();
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = parseTaskIo(inputsSchema, inputs, {
+            task: options.name,
+            stage: 'inputs',
+            kind: 'Sandbox',
+            hint: 'Pass values that match the inputs schema.',
+          }) as Record<string, unknown>;
+        } catch (error) {
+          if (!InvalidTaskIoError.isInstance(error)) throw error;
+          // The same message, as this package's own error naming the first bad input.
+          const issues = (error.cause as z.ZodError).issues;
+          throw new SandboxInputError(
+            error.message,
+            { sandbox: options.name, input: String(issues[0]?.path[0] ?? '') },
+            error.cause,
+          );
+        }
+        const entries = await inputEntries(options.name, manifest.inputs, parsed);
+        checkInputsSize(entries);
+        entries.push(...secretEntries);
+        const archive = entries.length ? await packArchive(entries) : undefined;
+        // One reachability check per run, shared with the image build.
+        stop.phase = 'waiting for the Docker engine';
+        const d = await client(stop.signal);
+        stop.phase = 'resolving (or building) its image';
+        const img = await image(
+          {
+            ...(runOptions.onBuildProgress ? { onProgress: runOptions.onBuildProgress } : {}),
+            signal: stop.signal,
+          },
+          d,
+        );
+        stop.phase = `waiting for a free slot (concurrency ${limit.limit})`;
+        release = await limit.acquire(stop.signal);
+        stop.phase = 'starting its container';
+        return await runIn(d, img, archive, runOptions, stop, startedAt, (c) => {
           container = c;
         });
+      } catch (error) {
+        // Whatever a wait rejected with once the run was stopped (the signal's reason, a
+        // DOMException), the caller gets this package's error.
+        if (stop.why && !(error instanceof SandboxRunError)) {
+          stoppedError(stop, {
+            exitCode: -1,
+            stdout: '',
+            stderr: '',
+            durationMs: Math.round(performance.now() - startedAt),
+            oomKilled: false,
+            timedOut: stop.why === 'timeout',
+            truncated: false,
+          });
+        }
+        throw error;
       } finally {
+        stop.dispose();
         // Removal starts here and is not awaited, so the result is not delayed by it; close()
         // waits for pending removals, and the reaper catches any a killed process left.
         if (container) trackRemoval(container);
-        release();
+        release?.();
       }
     },
     toTaskTemplate(context: TaskTemplateContext): TaskTemplate {
@@ -620,11 +741,28 @@ export function createSandbox<
     },
   };
 
+  function checkInputsSize(entries: readonly ArchiveEntry[]) {
+    let total = 0;
+    let largest: ArchiveEntry | undefined;
+    for (const entry of entries) {
+      total += entry.data?.length ?? 0;
+      if ((entry.data?.length ?? 0) > (largest?.data?.length ?? -1)) largest = entry;
+    }
+    if (total <= checked.inputsBytes) return;
+    const input = largest?.name.split('/')[1] ?? '';
+    throw new SandboxInputError(
+      `Sandbox "${options.name}": the inputs take ${total} bytes, more than the ${checked.inputsBytes} bytes of /var/inputs (resources.inputsSize); the largest is "${input}" (${largest?.data?.length ?? 0} bytes). Raise resources.inputsSize or pass smaller inputs.`,
+      { sandbox: options.name, input },
+    );
+  }
+
   async function runIn(
     d: Docker,
     img: string,
     archive: Buffer | undefined,
     runOptions: SandboxRunOptions,
+    runStop: RunStop,
+    startedAt: number,
     onContainer: (container: Docker.Container) => void,
   ): Promise<SandboxRunOutput<O>> {
     const cap = options.outputCap ?? MiB;
@@ -638,28 +776,25 @@ export function createSandbox<
         }
       : undefined;
     let current: Docker.Container | undefined;
-    let stopped: 'timeout' | 'abort' | undefined;
-    // Resolves on timeout or abort, so no wait below outlives them (even a hung Docker call).
-    let markStopped: () => void = () => undefined;
-    const whenStopped = new Promise<undefined>((resolve) => {
-      markStopped = () => resolve(undefined);
-    });
-    const stop = (why: 'timeout' | 'abort') => {
-      if (stopped) return;
-      stopped = why;
-      markStopped();
-      // Removing the container ends the stream and every process in it.
-      if (current) removeContainer(current).catch(() => undefined);
+    // The removal a stop (or an output failure) started: awaited before the run rejects.
+    let removing: Promise<void> | undefined;
+    const removeCurrent = () => {
+      if (current && !removing) removing = removeContainer(current).catch(() => undefined);
     };
+    // Resolves on timeout or abort, so no wait below outlives them (even a hung Docker call).
+    const whenStopped = new Promise<undefined>((resolve) => {
+      if (runStop.signal.aborted) resolve(undefined);
+      runStop.signal.addEventListener('abort', () => resolve(undefined), { once: true });
+    });
+    // Removing the container ends the stream and every process in it.
+    const onStop = () => removeCurrent();
+    runStop.signal.addEventListener('abort', onStop, { once: true });
     const setContainer = (container: Docker.Container) => {
       current = container;
       onContainer(container);
-      if (stopped) removeContainer(container).catch(() => undefined);
+      if (runStop.why) removeCurrent();
     };
-    const timer = setTimeout(() => stop('timeout'), timeoutMs);
-    const onAbort = () => stop('abort');
-    runOptions.signal?.addEventListener('abort', onAbort, { once: true });
-    const startedAt = performance.now();
+    runStop.phase = 'starting its container';
     let endedAt: number | undefined;
     const report = (exitCode: number, oomKilled: boolean): SandboxRunResult => ({
       exitCode,
@@ -667,10 +802,40 @@ export function createSandbox<
       stderr: maskSecrets(stderr.text(), secrets),
       durationMs: Math.round((endedAt ?? performance.now()) - startedAt),
       oomKilled,
-      timedOut: stopped === 'timeout',
+      timedOut: runStop.why === 'timeout',
       truncated: stdout.truncated || stderr.truncated,
     });
     let frame: RunFrameSplitter | undefined;
+    // Outputs are read while they stream in (bounded, with backpressure), not after.
+    let collecting: Promise<CollectedOutputs> | undefined;
+    let failCollecting: () => void = () => undefined;
+    const collectFailed = new Promise<void>((resolve) => {
+      failCollecting = resolve;
+    });
+    // A folder this run made for file outputs: removed again if the run fails.
+    let createdDir: string | undefined;
+    let succeeded = false;
+    const startCollecting = (status: RunStatus, outputs: RunFrameSplitter['outputs']) => {
+      if (!collect || status.exitCode !== 0 || status.unpackFailed) {
+        // Not read: its bytes are dropped as they come.
+        outputs.destroy();
+        return;
+      }
+      collecting = (async () => {
+        let hostDir = runOptions.outputDir ?? '';
+        if (!runOptions.outputDir && hasFileOutputs) {
+          createdDir = await mkdtemp(join(tmpdir(), 'flyte-sandbox-'));
+          hostDir = createdDir;
+        }
+        return collectOutputs(outputs, manifest.outputs, hostDir, checked.outputsBytes);
+      })();
+      collecting.catch(() => {
+        outputs.destroy();
+        // Stop the container sending the rest (for example a huge sparse file).
+        removeCurrent();
+        failCollecting();
+      });
+    };
     try {
       try {
         const warm = await ensurePool(d, img);
@@ -684,10 +849,15 @@ export function createSandbox<
         preparing.catch(() => undefined);
         const prepared = await Promise.race([preparing, whenStopped]);
         if (!prepared) throw new Error('stopped before the container started');
-        const splitter = new RunFrameSplitter(prepared.marker, (chunk) => {
-          stdout.push(chunk);
-          lines?.stdout.push(chunk);
-        });
+        runStop.phase = '';
+        const splitter: RunFrameSplitter = new RunFrameSplitter(
+          prepared.marker,
+          (chunk) => {
+            stdout.push(chunk);
+            lines?.stdout.push(chunk);
+          },
+          (status) => startCollecting(status, splitter.outputs),
+        );
         frame = splitter;
         let stderrEnded: () => void = () => undefined;
         const stderrDone = new Promise<void>((resolve) => {
@@ -699,10 +869,12 @@ export function createSandbox<
         });
         const stdin = prepared.unpack ? Buffer.concat([GO_LINE, archive ?? EMPTY_TAR]) : undefined;
         const streamed = prepared.run(stdin, {
-          onStdout: (chunk) => splitter.push(chunk),
+          // When the outputs reader falls behind, the container's output waits for it.
+          onStdout: (chunk) => (splitter.push(chunk) ? undefined : drained(splitter.outputs)),
           onStderr: (chunk) => {
-            if (stderrScanner.found) return;
+            if (stderrScanner.found) return undefined;
             if (stderrScanner.push(chunk) !== undefined) stderrEnded();
+            return undefined;
           },
         });
         // The run is over when both markers arrived (the container may still be exiting) or,
@@ -712,17 +884,20 @@ export function createSandbox<
           streamed.finally(() => stderrScanner.flush()),
           Promise.all([splitter.done, stderrDone]),
           whenStopped,
+          collectFailed,
         ]);
       } catch (error) {
-        if (!stopped) throw error;
+        if (!runStop.why) throw error;
       }
       endedAt = performance.now();
       frame?.end();
       lines?.stdout.flush();
       lines?.stderr.flush();
       // The report masks and joins up to the whole capped output: built only when needed.
-      if (stopped) {
-        checkStopped(stopped, report(frame?.status?.exitCode ?? -1, false), runOptions.signal);
+      if (runStop.why) {
+        // The error says the container was killed and removed: make it true first.
+        await removing;
+        stoppedError(runStop, report(frame?.status?.exitCode ?? -1, false));
       }
       const status = frame?.status;
       if (!frame || !status) {
@@ -734,35 +909,34 @@ export function createSandbox<
       }
       const oomKilled = status.oomKills > 0;
       const result = report(status.exitCode, oomKilled);
+      if (status.unpackFailed) {
+        throw new SandboxExitError(
+          `Sandbox "${options.name}" could not unpack its inputs into /var/inputs, so the code did not run (the image needs \`sh\` and \`tar\`; "No space left on device" means the inputs exceed resources.inputsSize of ${checked.inputsBytes} bytes). stderr (tail):\n${tailOf(result.stderr)}`,
+          result,
+        );
+      }
       if (status.exitCode !== 0) {
         const why = oomKilled
           ? `ran out of memory (limit ${checked.memoryBytes} bytes) and was killed; raise resources.memory or use less memory`
-          : status.exitCode === 125 && archive
-            ? 'could not unpack its inputs (the image needs `sh` and `tar`)'
-            : `exited with code ${status.exitCode}`;
+          : `exited with code ${status.exitCode}`;
         throw new SandboxExitError(
           `Sandbox "${options.name}" ${why}. stderr (tail):\n${tailOf(result.stderr)}`,
           result,
         );
       }
-      if (!collect) return result as SandboxRunOutput<O>;
+      if (!collect) {
+        succeeded = true;
+        return result as SandboxRunOutput<O>;
+      }
       let collected: CollectedOutputs;
       try {
-        const hostDir =
-          runOptions.outputDir ??
-          (Object.values(manifest.outputs).some((k) => k === 'file' || k === 'dir')
-            ? await mkdtemp(join(tmpdir(), 'flyte-sandbox-'))
-            : '');
-        collected = await collectOutputs(
-          frame.outputs,
-          manifest.outputs,
-          hostDir,
-          checked.outputsBytes,
-        );
+        if (!collecting) throw new Error('the output stream did not start');
+        collected = await collecting;
       } catch (error) {
+        await removing;
         if (error instanceof OutputTooLargeError) {
           throw new SandboxOutputError(
-            `Sandbox "${options.name}": outputs are larger than the cap of ${error.maxBytes} bytes (at "${error.entry}"). Raise resources.outputsSize or write less.`,
+            `Sandbox "${options.name}": outputs are larger than the cap of ${error.maxBytes} bytes (at "${error.entry}"); the container was removed. Raise resources.outputsSize or write less (a sparse file counts at its full length).`,
             error.entry,
             result,
             error,
@@ -775,32 +949,36 @@ export function createSandbox<
           error,
         );
       }
-      return { ...decodeAll(collected, result), ...result } as SandboxRunOutput<O>;
+      const values = decodeAll(collected, result);
+      succeeded = true;
+      return { ...values, ...result } as SandboxRunOutput<O>;
     } finally {
-      clearTimeout(timer);
-      runOptions.signal?.removeEventListener('abort', onAbort);
+      runStop.signal.removeEventListener('abort', onStop);
       frame?.outputs.destroy();
+      if (collecting) await collecting.catch(() => undefined);
+      if (createdDir && !succeeded) await rm(createdDir, { recursive: true, force: true });
     }
   }
 
-  function checkStopped(
-    stopped: 'timeout' | 'abort',
-    result: SandboxRunResult,
-    signal: AbortSignal | undefined,
-  ) {
-    if (stopped === 'timeout') {
+  /** Throws the error of a stopped run: SandboxTimeoutError or SandboxAbortedError. */
+  function stoppedError(runStop: RunStop, result: SandboxRunResult): never {
+    const what = runStop.phase
+      ? `before its code started (it was still ${runStop.phase}); nothing of it is left running`
+      : 'its container was killed and removed';
+    if (runStop.why === 'timeout') {
+      const hint = runStop.phase
+        ? 'The timeout counts from the start of run(): check that the Docker engine answers, call build() or warmUp() first to keep an image build out of it, or raise `timeout`.'
+        : 'Raise `timeout` or make the code faster.';
       throw new SandboxTimeoutError(
-        `Sandbox "${options.name}" did not finish within its timeout of ${timeoutMs} ms; its container was killed and removed. Raise \`timeout\` or make the code faster. stderr (tail):\n${tailOf(result.stderr)}`,
+        `Sandbox "${options.name}" did not finish within its timeout of ${timeoutMs} ms; ${what}. ${hint} stderr (tail):\n${tailOf(result.stderr)}`,
         { ...result, timedOut: true },
       );
     }
-    if (stopped === 'abort') {
-      throw new SandboxAbortedError(
-        `Sandbox "${options.name}" was aborted by its AbortSignal; its container was killed and removed.`,
-        result,
-        signal?.reason,
-      );
-    }
+    throw new SandboxAbortedError(
+      `Sandbox "${options.name}" was aborted by its AbortSignal; ${what}.`,
+      result,
+      runStop.reason,
+    );
   }
 
   function decodeAll(
