@@ -319,6 +319,35 @@ describe('createConnectorService options', () => {
         details: { option, value: String(value) },
       });
     }
+    // The deletion of a job nobody will hear of is bounded too, and not fired at once when the
+    // bound is longer than a Node timer takes.
+    class SlowDelete extends TrickyConnector {
+      override async delete(params: Parameters<FakeJobConnector['delete']>[0]) {
+        await new Promise((r) => setTimeout(r, 50));
+        params.signal.throwIfAborted();
+        return super.delete(params);
+      }
+    }
+    const long = await createConnectorService(new ConnectorRegistry().register(new SlowDelete()), {
+      port: 0,
+      host: '127.0.0.1',
+      callTimeout: 30 * 24 * 3600 * 1000,
+    });
+    try {
+      const client = createClient(
+        AsyncConnectorService,
+        createGrpcTransport({ baseUrl: `http://127.0.0.1:${long.port}` }),
+      );
+      const error = await client
+        .createTask({
+          template,
+          inputs: toInputs({ polls: 1, note: 'unencodable', tags: [] }, echo.interface),
+        })
+        .catch((e: unknown) => ConnectError.from(e));
+      expect((error as ConnectError).rawMessage).toMatch(/[^.]\. The job was deleted\.$/);
+    } finally {
+      await long.close();
+    }
     const unbounded = await createConnectorService(registry, {
       port: 0,
       host: '127.0.0.1',

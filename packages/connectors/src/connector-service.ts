@@ -131,9 +131,9 @@ export async function createConnectorService(
   checkServiceOptions(options);
   const metrics = new ConnectorServiceMetrics();
   const callTimeout = options.callTimeout ?? 60_000;
-  // Bounds the deletion of a job nobody will hear of, as a call is bounded.
-  const deletionSignal = () =>
-    Number.isFinite(callTimeout) ? AbortSignal.timeout(callTimeout) : new AbortController().signal;
+  // Bounds the deletion of a job nobody will hear of, as a call is bounded (at most the longest
+  // delay a Node timer takes: a longer one would fire at once).
+  const deletionSignal = () => AbortSignal.timeout(Math.min(callTimeout, MAX_TIMER_MS));
   const shutdown = new AbortController();
   // Aborted as soon as close() starts: Watch streams report NOT_SERVING and end, so they do not
   // hold the shutdown for its whole grace period.
@@ -260,7 +260,7 @@ export async function createConnectorService(
                   () => false,
                 );
               throw new ConnectError(
-                `Connector "${connector.name}" created a job whose metadata cannot be encoded: ${(cause as Error).message}. ${deleted ? 'The job was deleted.' : 'Deleting it failed too: it may still be running.'}`,
+                `Connector "${connector.name}" created a job whose metadata cannot be encoded: ${(cause as Error).message.replace(/\.$/, '')}. ${deleted ? 'The job was deleted.' : 'Deleting it failed too: it may still be running.'}`,
                 Code.Internal,
               );
             }

@@ -305,6 +305,70 @@ describe('runConnectorTask', () => {
     await expect(loading).rejects.toBeInstanceOf(ConnectorAbortedError);
   });
 
+  it('keeps the record of a job whose deletion failed, for a rerun to find', async () => {
+    class Undeletable extends FakeJobConnector {
+      override async delete(): Promise<void> {
+        this.calls.delete++;
+        throw new Error('HTTP 503: try again later');
+      }
+    }
+    const connector = new Undeletable();
+    const store = new MemoryStateStore();
+    await expect(
+      fakeTask(connector).run({ polls: 1e9 }, { stateStore: store, runId: 'r', timeout: 30 }),
+    ).rejects.toBeInstanceOf(ConnectorTimeoutError);
+    expect(connector.calls.delete).toBe(1);
+    expect(connector.jobs.get('job-1')?.state).toBe('running');
+    expect(await store.load('r')).toMatchObject({ resourceMeta: '{"jobId":"job-1"}' });
+  });
+
+  it('fails with its own error and phase, whatever happens while it cleans up', async () => {
+    // The timeout passes while the job of a failed run is being deleted.
+    class SlowDelete extends FailsAfterFirstPoll {
+      override async delete(params: Parameters<FakeJobConnector['delete']>[0]) {
+        await new Promise((r) => setTimeout(r, 200));
+        return super.delete(params);
+      }
+    }
+    const events: ConnectorTaskEvent[] = [];
+    const error = await fakeTask(new SlowDelete())
+      .run({ polls: 100 }, { timeout: 100, onEvent: (e) => events.push(e) })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toContain('credential expired');
+    expect(events.at(-1)).toMatchObject({ type: 'done', phaseName: 'FAILED' });
+
+    // A job that succeeded with outputs that do not fit: the run failed.
+    class BadOutputs extends FakeJobConnector {
+      override async get(params: Parameters<FakeJobConnector['get']>[0]): Promise<Resource> {
+        const resource = await super.get(params);
+        return resource.phase === Phase.SUCCEEDED
+          ? { ...resource, outputs: { polls: 'x' } }
+          : resource;
+      }
+    }
+    const bad: ConnectorTaskEvent[] = [];
+    await expect(
+      fakeTask(new BadOutputs()).run({ polls: 1 }, { onEvent: (e) => bad.push(e) }),
+    ).rejects.toThrow();
+    expect(bad.at(-1)).toMatchObject({ type: 'done', phaseName: 'FAILED' });
+
+    // A job re-created after RETRYABLE_FAILED whose creation fails: no stale RETRYABLE_FAILED.
+    class CreatesOnce extends FakeJobConnector {
+      override async create(params: Parameters<FakeJobConnector['create']>[0]) {
+        if (this.calls.create >= 1) throw new Error('quota exceeded');
+        return super.create(params);
+      }
+    }
+    const recreated: ConnectorTaskEvent[] = [];
+    await expect(
+      fakeTask(new CreatesOnce({ outcome: 'retryable' })).run(
+        { polls: 1 },
+        { retries: 1, onEvent: (e) => recreated.push(e) },
+      ),
+    ).rejects.toThrow('quota exceeded');
+    expect(recreated.at(-1)).toMatchObject({ type: 'done', phaseName: 'FAILED' });
+  });
+
   it('a durable run that times out deletes its job and its saved run', async () => {
     const connector = new FakeJobConnector();
     const store = new MemoryStateStore();

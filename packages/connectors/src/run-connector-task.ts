@@ -79,7 +79,11 @@ export interface RunConnectorTaskOptions extends SecretSources {
   retries?: number | undefined;
   /** How many transient failures (of `get`, or `TransientConnectorError` from `create`) a run tolerates. Default 5. */
   transientRetries?: number | undefined;
-  /** Bound of the `delete` call made on abort or timeout, in milliseconds. Default 10 000. */
+  /**
+   * Bound of the `delete` call made when a run leaves a job behind (abort, timeout, or a failure
+   * with nothing recording the job), in milliseconds; removing the run's saved record afterwards
+   * has a bound of its own of the same length. Default 10 000.
+   */
   deleteTimeout?: number | undefined;
   /** Called with each progress event, in order. Exceptions it throws are ignored. */
   onEvent?: ((event: ConnectorTaskEvent) => void) | undefined;
@@ -284,21 +288,25 @@ async function execute<T extends ConnectorTaskLike>(
   // while its record is being written.
   let recorded = false;
   let saving: Promise<void> | undefined;
-  let deleted = false;
   let lastPhase: Phase = Phase.UNDEFINED;
   const deleteTimeout = options.deleteTimeout ?? 10_000;
-  const deleteOnce = async (job: NonNullable<typeof live>) => {
-    if (deleted) return;
-    deleted = true;
-    const bound = AbortSignal.timeout(deleteTimeout);
-    try {
-      await raceAbort(
-        job.connector.delete({ resourceMeta: job.meta, secrets: job.secrets, signal: bound }),
-        bound,
-      );
-    } catch {
-      // Best effort: the run is already failing, with its own reason.
-    }
+  // Whether the live job's deletion worked, once it was asked for: one `delete` per job.
+  let deletion: Promise<boolean> | undefined;
+  const deleteOnce = (job: NonNullable<typeof live>): Promise<boolean> => {
+    deletion ??= (async () => {
+      const bound = AbortSignal.timeout(deleteTimeout);
+      try {
+        await raceAbort(
+          job.connector.delete({ resourceMeta: job.meta, secrets: job.secrets, signal: bound }),
+          bound,
+        );
+        return true;
+      } catch {
+        // Best effort: the run is already failing, with its own reason.
+        return false;
+      }
+    })();
+    return deletion;
   };
 
   const store = options.stateStore;
@@ -387,6 +395,8 @@ async function execute<T extends ConnectorTaskLike>(
     for (let attempt = stored?.attempt ?? 0; ; attempt++) {
       let meta: ResourceMeta;
       let reattached = false;
+      // A new job: its phases are its own (a failure to create it is no RETRYABLE_FAILED).
+      lastPhase = Phase.UNDEFINED;
       if (stored && attempt === stored.attempt) {
         meta = connector.decodeMeta(new TextEncoder().encode(stored.resourceMeta));
         reattached = true;
@@ -414,7 +424,7 @@ async function execute<T extends ConnectorTaskLike>(
         // Ours from here: a failure before it is recorded deletes it (nobody could find it).
         live = { connector, meta, secrets };
         recorded = false;
-        deleted = false;
+        deletion = undefined;
         if (store) {
           saving = store.save(runId, {
             taskType,
@@ -503,12 +513,24 @@ async function execute<T extends ConnectorTaskLike>(
       );
     }
   } catch (error) {
+    // What the run failed with is settled first: a timeout that fires during the clean-up below
+    // must not replace it. A job that succeeded but whose outputs did not fit, or an earlier
+    // job's phase, is no phase of this failure.
+    cancelTimeout?.();
+    const aborted = signal.aborted;
+    const failure = aborted ? signal.reason : error;
+    const finalPhase = aborted
+      ? Phase.ABORTED
+      : isTerminalPhase(lastPhase) && lastPhase !== Phase.SUCCEEDED
+        ? lastPhase
+        : Phase.FAILED;
     // A job left running is deleted when the run was aborted or timed out, and when nothing
     // records it (no state store, or saving failed): nobody could find it again. A recorded job
-    // outlives any other failure, for a rerun to re-attach to; once deleted, its record goes too.
-    if (live && (signal.aborted || !recorded)) {
-      await deleteOnce(live);
-      if (store && (recorded || saving)) {
+    // outlives any other failure, for a rerun to re-attach to; its record goes only once the job
+    // is gone (a job whose deletion failed keeps it, for a rerun to find and delete the job).
+    if (live && (aborted || !recorded)) {
+      const gone = await deleteOnce(live);
+      if (gone && store && (recorded || saving)) {
         // A save still in flight is let finish first: landing after the removal, it would point a
         // rerun at the deleted job.
         const inFlight = saving;
@@ -519,14 +541,8 @@ async function execute<T extends ConnectorTaskLike>(
         await raceAbort(removal, AbortSignal.timeout(deleteTimeout)).catch(() => {});
       }
     }
-    const failure = signal.aborted ? signal.reason : error;
     // A connector may throw anything: what leaves the run is an Error with no secret in it.
     const clean = redactor.error(failure instanceof Error ? failure : new Error(String(failure)));
-    const finalPhase = signal.aborted
-      ? Phase.ABORTED
-      : isTerminalPhase(lastPhase)
-        ? lastPhase
-        : Phase.FAILED;
     emit({
       type: 'done',
       phase: finalPhase,

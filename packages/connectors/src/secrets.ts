@@ -37,6 +37,9 @@ export function resolveSecrets(sources: SecretSources): Record<string, string> {
 /** What replaces a secret value wherever it would show. */
 export const REDACTED = '[REDACTED]';
 
+/** How deep {@link SecretRedactor.value} reads nested arrays and objects before replacing them whole. */
+export const MAX_REDACTION_DEPTH = 64;
+
 /**
  * Replaces every secret value in strings (and, deeply, in arrays and plain objects) with
  * {@link REDACTED}. Values are tried longest first, so a secret that contains another is
@@ -65,18 +68,32 @@ export class SecretRedactor {
     return out;
   }
 
-  /** A copy of a JSON-like value with secrets replaced in every string. */
+  /**
+   * A copy of a JSON-like value with secrets replaced in every string, keys included. Past
+   * {@link MAX_REDACTION_DEPTH} levels of arrays and objects a nested value is replaced by
+   * `[REDACTED]` whole: nothing is let through unread.
+   */
   value<T>(value: T, depth = 0): T {
-    if (!this.active || depth > 32) return value;
+    if (!this.active) return value;
     if (typeof value === 'string') return this.text(value) as T;
-    if (Array.isArray(value)) return value.map((v) => this.value(v, depth + 1)) as T;
-    if (
+    const isArray = Array.isArray(value);
+    const isPlain =
       value !== null &&
       typeof value === 'object' &&
-      Object.getPrototypeOf(value) === Object.prototype
-    ) {
+      Object.getPrototypeOf(value) === Object.prototype;
+    if ((isArray || isPlain) && depth >= MAX_REDACTION_DEPTH) return REDACTED as T;
+    if (isArray) return (value as unknown[]).map((v) => this.value(v, depth + 1)) as T;
+    if (isPlain) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.value(v, depth + 1);
+      for (const [k, v] of Object.entries(value as object)) {
+        // Defined, not assigned: a "__proto__" key stays a key.
+        Object.defineProperty(out, this.text(k), {
+          value: this.value(v, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       return out as T;
     }
     return value;
