@@ -152,13 +152,17 @@ const LOCKDOWN = `{const u={value:undefined,writable:false,configurable:false,en
 `;
 
 // The fatal hook stays writable: instrumented code counts in it (code cannot reach it).
-// Object.prototype's methods become accessors first: once frozen, a data property there would make
-// setting a same-named own property fail (the "override mistake"), so Object.assign({}, { toString:
-// 1 }) would throw in a pooled context and work in a fresh one. The setter defines the property
-// on the object being assigned to, as an assignment does where nothing is frozen.
+// Some frozen data properties become accessors first: a frozen data property on a prototype
+// makes setting a same-named own property on an object below it fail (the "override mistake"), so
+// Object.assign({}, { toString: 1 }) or Object.assign(new Error(m), { name }) would throw in a
+// pooled context and work in a fresh one. Those are Object.prototype's properties and the name and
+// message of the error prototypes; the setter defines the property on the object assigned to, as
+// an assignment does where nothing is frozen, and refuses the prototype itself.
 const FREEZE = (
   hooked: boolean,
-): string => `{const P=O.prototype,dp=O.defineProperty;for(const k of ownKeys(P)){const d=O.getOwnPropertyDescriptor(P,k);if(!('value'in d))continue;const v=d.value;dp(P,k,{get(){return v},set(x){if(this===P)throw new TypeError('Object.prototype is frozen');dp(this,k,{value:x,writable:true,enumerable:true,configurable:true})},enumerable:d.enumerable,configurable:false})}
+): string => `{const dp=O.defineProperty,acc=(o,k)=>{const d=O.getOwnPropertyDescriptor(o,k);if(d===undefined||!('value'in d))return;const v=d.value;dp(o,k,{get(){return v},set(x){if(this===o)throw new TypeError('built-ins are frozen');dp(this,k,{value:x,writable:true,enumerable:true,configurable:true})},enumerable:d.enumerable,configurable:false})};
+for(const k of ownKeys(O.prototype))acc(O.prototype,k);
+for(const n of ownKeys(G))if(typeof n==='string'&&n.endsWith('Error')&&typeof G[n]==='function'){acc(G[n].prototype,'name');acc(G[n].prototype,'message')}
 const seen=new Set(${hooked ? `[G.${FATAL_HOOK}]` : ''}),stack=[G];
 while(stack.length>0){const v=stack.pop();if((typeof v!=='object'&&typeof v!=='function')||v===null||seen.has(v))continue;seen.add(v);
 for(const k of ownKeys(v)){const d=O.getOwnPropertyDescriptor(v,k);if(d===undefined)continue;if('value'in d)stack.push(d.value);if(d.get)stack.push(d.get);if(d.set)stack.push(d.set)}

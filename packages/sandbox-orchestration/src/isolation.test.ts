@@ -150,29 +150,45 @@ describe('isolation and determinism', () => {
     flow.dispose();
   });
 
-  it('a pooled context assigns keys named like Object.prototype methods as a fresh one does', async () => {
+  it('a pooled context assigns keys named like built-in properties as a fresh one does', async () => {
     const make = (pool?: { size: number }) =>
       orchestrator({
         name: 'assign',
-        inputs: { counts: z.record(z.string(), z.number()), attack: z.boolean() },
+        inputs: { counts: z.record(z.string(), z.number()), attack: z.string() },
         output: z.unknown(),
         ...(pool ? { pool } : {}),
         source: `
-          if (attack) {
+          if (attack === 'object') {
             Object.assign(Object.getPrototypeOf({}), { toString: 1 })
           }
-          ({ copy: Object.assign({}, counts), text: String({}), has: Object.hasOwn(Object.assign({}, counts), 'valueOf') })
+          if (attack === 'error') {
+            Object.assign(Object.getPrototypeOf(new TypeError('t')), { name: 'Hijacked' })
+          }
+          const e = Object.assign(new Error('x'), { name: 'MyError' });
+          ({
+            copy: Object.assign({}, counts),
+            text: String({}),
+            has: Object.hasOwn(Object.assign({}, counts), 'valueOf'),
+            error: [e.name, e.message, String(e), new TypeError('t').name],
+          })
         `,
       });
     const counts = { constructor: 1, toString: 2, valueOf: 3 };
     const fresh = make();
     const pooled = make({ size: 1 });
-    const expected = { copy: counts, text: '[object Object]', has: true };
-    expect(await fresh.run({ counts, attack: false })).toEqual(expected);
-    expect(await pooled.run({ counts, attack: false })).toEqual(expected);
-    // Object.prototype itself still cannot be changed, and the next run sees it as it was.
-    await expect(pooled.run({ counts, attack: true })).rejects.toThrow(/TypeError/);
-    expect(await pooled.run({ counts, attack: false })).toEqual(expected);
+    const expected = {
+      copy: counts,
+      text: '[object Object]',
+      has: true,
+      error: ['MyError', 'x', 'MyError: x', 'TypeError'],
+    };
+    expect(await fresh.run({ counts, attack: 'none' })).toEqual(expected);
+    expect(await pooled.run({ counts, attack: 'none' })).toEqual(expected);
+    // The prototypes themselves still cannot be changed, and the next run sees them as they were.
+    for (const attack of ['object', 'error']) {
+      await expect(pooled.run({ counts, attack })).rejects.toThrow(/TypeError/);
+      expect(await pooled.run({ counts, attack: 'none' })).toEqual(expected);
+    }
     fresh.dispose();
     pooled.dispose();
   });

@@ -64,7 +64,9 @@ Rules (the name in brackets is what an error reports):
   built-ins: ${ALLOWED_GLOBALS.join(', ')}. There is no Date (time would make runs differ), no
   globalThis, no timers, no console and no IO of any kind: tasks are the only way out.
 [no-reserved-name] No names starting with __flyte: they belong to the sandbox's own code.
-[syntax] The code must parse as modern JavaScript (ES2024) in strict mode.
+[syntax] The code must parse as modern JavaScript (ES2024) in strict mode, as the body of the
+  function: no HTML-like comments (<!-- and -->; write a < !--b with spaces), and no declaration
+  of a name that is an input (const x = 1 when x is an input).
 
 Also true at run time: Math.random is seeded per run (the same inputs give the same numbers),
 JSON.stringify takes one argument, values nested deeper than 100 levels cannot cross the

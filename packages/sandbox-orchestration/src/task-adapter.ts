@@ -45,7 +45,14 @@ function toJsonText(task: string, value: unknown): string {
     throw notJson(task, (error as Error).message, error);
   }
   // JSON.stringify gives undefined, not an error, for a function or a symbol.
-  if (text === undefined) throw notJson(task, `a ${typeof value}`, undefined);
+  if (text === undefined) {
+    const kind = typeof value;
+    throw notJson(
+      task,
+      kind === 'object' ? 'an object whose toJSON gives undefined' : `a ${kind}`,
+      undefined,
+    );
+  }
   return text;
 }
 

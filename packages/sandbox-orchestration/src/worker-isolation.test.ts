@@ -104,6 +104,12 @@ describe("isolation: 'worker'", () => {
       const error = await running.catch((e: unknown) => e);
       expect(error).toBe(reason);
       expect(performance.now() - abortedAt).toBeLessThan(200);
+      // The host rejects at once whatever the worker does; that the worker itself stopped shows in
+      // the CPU time: a worker still looping would spend most of the next 800 ms computing.
+      const before = process.cpuUsage();
+      await new Promise((r) => setTimeout(r, 800));
+      const used = process.cpuUsage(before);
+      expect((used.user + used.system) / 1000).toBeLessThan(300);
       expect(
         await orchestrateLocal('await inc(1)', {
           isolation: 'worker',
