@@ -17,6 +17,7 @@ import { z } from 'zod';
 import {
   type Literal,
   LiteralSchema,
+  type LiteralType,
   LiteralTypeSchema,
   type PrimitiveSchema,
   type ScalarSchema,
@@ -72,6 +73,11 @@ const kinds: [string, z.ZodType, fc.Arbitrary<unknown>][] = [
   ['optional', z.string().optional(), fc.option(fc.string(), { nil: undefined })],
   ['nullable', z.number().int().nullable(), fc.option(fc.maxSafeInteger(), { nil: null })],
   ['union', z.union([z.string(), z.number().int()]), fc.oneof(fc.string(), fc.maxSafeInteger())],
+  [
+    'nullable union',
+    z.union([z.string(), z.number().int(), z.array(z.boolean())]).nullable(),
+    fc.option(fc.oneof(fc.string(), fc.maxSafeInteger(), fc.array(fc.boolean())), { nil: null }),
+  ],
   ['file', fileRef(), fc.record({ uri: fc.webUrl(), format: fc.constantFrom('csv', 'parquet') })],
   ['dir', dirRef(), fc.record({ uri: fc.webUrl() })],
   ['dataframe', dataFrameRef(), fc.record({ uri: fc.webUrl(), format: fc.constant('parquet') })],
@@ -157,7 +163,12 @@ describe('literalTypeOf', () => {
     expect(json(z.record(z.string(), z.number()))).toEqual({ mapValueType: { simple: 'FLOAT' } });
     expect(json(z.enum(['a', 'b']))).toEqual({ enumType: { values: ['a', 'b'] } });
     expect(json(z.string().optional())).toEqual({
-      unionType: { variants: [{ simple: 'STRING' }, { simple: 'NONE' }] },
+      unionType: {
+        variants: [
+          { simple: 'STRING', structure: { tag: 'str' } },
+          { simple: 'NONE', structure: { tag: 'none' } },
+        ],
+      },
     });
     expect(json(fileRef())).toEqual({ blob: {} });
     expect(json(dirRef())).toEqual({ blob: { dimensionality: 'MULTIPART' } });
@@ -463,6 +474,9 @@ describe('recursive schemas', () => {
     type Json = string | { [key: string]: Json };
     const map: z.ZodType<Json> = z.lazy(() => z.union([z.string(), z.record(z.string(), map)]));
     expect(() => literalTypeOf(map, 'inputs.m')).toThrow(/^inputs\.m\|1\{\}: .*contains itself/);
+    const loop: z.ZodType<string> = z.lazy(() => z.union([z.string(), loop]));
+    expect(() => literalTypeOf(loop, 'inputs.l')).toThrow(/^inputs\.l: .*contains itself/);
+    expect(() => toLiteral('a', loop, 'inputs.l')).toThrow(UnsupportedSchemaError);
   });
 });
 
@@ -614,5 +628,278 @@ describe('msgpack from flyte-sdk (Python v2)', () => {
     expect(() => fromLiteral(broken, Order, 'inputs.order')).toThrow(
       /^inputs\.order: expected msgpack bytes .*1 bytes did not decode/,
     );
+  });
+});
+
+describe('unions as flyte-sdk (Python v2) writes and reads them', () => {
+  // flyte-sdk picks a union variant by `structure.tag` alone: the `name` of the transformer for
+  // the variant's Python type. The names below are copied from flyte-sdk's source
+  // (flyte/types/_type_engine.py, _pickle.py, flyte/io/_file.py, _dir.py, _dataframe/dataframe.py).
+  const typeOverTheWire = (type: LiteralType) =>
+    fromBinary(
+      LiteralTypeSchema,
+      toBinary(
+        OfficialLiteralTypeSchema,
+        fromBinary(OfficialLiteralTypeSchema, toBinary(LiteralTypeSchema, type)),
+      ),
+    );
+  const variantTags = (type: LiteralType) =>
+    type.type.case === 'unionType' ? type.type.value.variants.map((v) => v.structure?.tag) : [];
+  const tagged = (
+    value: Literal,
+    type: NonNullable<MessageInitShape<typeof LiteralTypeSchema>['type']>,
+    tag: string,
+  ) => scalar({ case: 'union', value: { value, type: { type, structure: { tag } } } });
+  const none = () => scalar({ case: 'noneType', value: {} });
+
+  it("tags each variant with flyte-sdk's transformer name for its Python type", () => {
+    const schema = z
+      .union([
+        z.string(),
+        z.number(),
+        z.number().int(),
+        z.bigint(),
+        z.boolean(),
+        z.date(),
+        duration(),
+        z.enum(['a', 'b']),
+        z.array(z.string()),
+        z.record(z.string(), z.number()),
+        z.object({ a: z.string() }),
+        fileRef(),
+        dirRef(),
+        dataFrameRef(),
+        bytes(),
+        z.unknown(),
+      ])
+      .optional();
+    expect(variantTags(typeOverTheWire(literalTypeOf(schema)))).toEqual([
+      'str',
+      'float',
+      'int',
+      'int',
+      'bool',
+      'datetime',
+      'timedelta',
+      'DefaultEnumTransformer',
+      'Typed List',
+      'Typed Dict',
+      'Object-Dataclass-Transformer',
+      'File',
+      'Dir',
+      'DataFrame Transformer',
+      'FlytePickle',
+      'FlytePickle',
+      'none',
+    ]);
+  });
+
+  it('stores the tagged variant type with each union value it writes', () => {
+    const written = (value: unknown, schema: z.ZodType) => {
+      const sent = overTheWire(toLiteral(value, schema));
+      const union = sent.value.case === 'scalar' ? sent.value.value.value : undefined;
+      if (union?.case !== 'union') throw new Error('expected a union literal');
+      return {
+        tag: union.value.type?.structure?.tag,
+        type: toJson(LiteralTypeSchema, union.value.type as LiteralType),
+        value: toJson(LiteralSchema, union.value.value as Literal),
+      };
+    };
+    expect(written('a', z.string().optional())).toEqual({
+      tag: 'str',
+      type: { simple: 'STRING', structure: { tag: 'str' } },
+      value: { scalar: { primitive: { stringValue: 'a' } } },
+    });
+    expect(written(null, z.number().int().nullable())).toMatchObject({
+      tag: 'none',
+      value: { scalar: { noneType: {} } },
+    });
+    expect(
+      written(['x'], z.union([z.array(z.string()), z.record(z.string(), z.string())])),
+    ).toEqual({
+      tag: 'Typed List',
+      type: { collectionType: { simple: 'STRING' }, structure: { tag: 'Typed List' } },
+      value: { collection: { literals: [{ scalar: { primitive: { stringValue: 'x' } } }] } },
+    });
+    // An optional union is one union: the value inside is the plain float, as flyte-sdk sends.
+    expect(written(1.5, z.union([z.string(), z.number()]).optional())).toEqual({
+      tag: 'float',
+      type: { simple: 'FLOAT', structure: { tag: 'float' } },
+      value: { scalar: { primitive: { floatValue: 1.5 } } },
+    });
+  });
+
+  it("flattens optional and nested unions into one union, as Python's typing does", () => {
+    // Optional[Union[str, float]] is Union[str, float, None] in Python.
+    const expected = {
+      unionType: {
+        variants: [
+          { simple: 'STRING', structure: { tag: 'str' } },
+          { simple: 'FLOAT', structure: { tag: 'float' } },
+          { simple: 'NONE', structure: { tag: 'none' } },
+        ],
+      },
+    };
+    const json = (schema: z.ZodType) =>
+      toJson(OfficialLiteralTypeSchema, typeOverTheWire(literalTypeOf(schema)) as never);
+    expect(json(z.union([z.string(), z.number()]).optional())).toEqual(expected);
+    expect(json(z.union([z.union([z.string(), z.number()])]).nullable())).toEqual(expected);
+    expect(json(z.union([z.string(), z.number().optional()]))).toEqual(expected);
+    expect(json(z.union([z.string().nullable(), z.number()]))).toEqual(expected);
+  });
+
+  it('decodes exactly what flyte-sdk sends for Optional[Union[str, float]] and Optional[Model]', () => {
+    const schema = z.union([z.string(), z.number()]).optional();
+    const float = tagged(
+      prim({ case: 'floatValue', value: 1.5 }),
+      { case: 'simple', value: SimpleType.FLOAT },
+      'float',
+    );
+    const str = tagged(
+      prim({ case: 'stringValue', value: 'x' }),
+      { case: 'simple', value: SimpleType.STRING },
+      'str',
+    );
+    const empty = tagged(none(), { case: 'simple', value: SimpleType.NONE }, 'none');
+    expect(fromLiteral(overTheWire(float), schema)).toBe(1.5);
+    expect(fromLiteral(overTheWire(str), schema)).toBe('x');
+    expect(fromLiteral(overTheWire(empty), schema)).toBeUndefined();
+    expect(
+      fromLiteral(overTheWire(empty), z.union([z.string(), z.number()]).nullable()),
+    ).toBeNull();
+    // Optional[Model] with a pydantic model: msgpack bytes, STRUCT type with annotation and tag.
+    const model = scalar({
+      case: 'union',
+      value: {
+        value: scalar({
+          case: 'binary',
+          value: { value: encodeMsgpack({ n: 2 }), tag: 'msgpack' },
+        }),
+        type: {
+          type: { case: 'simple', value: SimpleType.STRUCT },
+          structure: { tag: 'Pydantic Transformer' },
+          annotation: {
+            annotations: { 'cache-key-metadata': { 'serialization-format': 'msgpack' } },
+          },
+        },
+      },
+    });
+    const iface = { inputs: z.object({ m: z.object({ n: z.number() }).optional(), u: schema }) };
+    const inputs = create(InputsSchema, {
+      literals: [
+        { name: 'm', value: model },
+        { name: 'u', value: float },
+      ],
+    });
+    expect(fromInputs(fromBinary(InputsSchema, toBinary(InputsSchema, inputs)), iface)).toEqual({
+      m: { n: 2 },
+      u: 1.5,
+    });
+  });
+
+  it('reads a plain value where a union is expected, as flyte-sdk does', () => {
+    const float = prim({ case: 'floatValue', value: 2.5 });
+    expect(fromLiteral(overTheWire(float), z.union([z.string(), z.number()]))).toBe(2.5);
+    expect(fromLiteral(overTheWire(float), z.union([z.string(), z.number()]).optional())).toBe(2.5);
+    expect(() =>
+      fromLiteral(
+        overTheWire(prim({ case: 'boolean', value: true })),
+        z.union([z.string(), z.number()]),
+        'inputs.u',
+      ),
+    ).toThrow(/^inputs\.u: expected a union of 2 variants literal, received primitive boolean/);
+  });
+
+  it('still reads the untagged and nested unions that earlier versions wrote', () => {
+    const untagged = (value: Literal, type: MessageInitShape<typeof LiteralTypeSchema>) =>
+      scalar({ case: 'union', value: { value, type } });
+    const STRING = { type: { case: 'simple', value: SimpleType.STRING } } as const;
+    const FLOAT = { type: { case: 'simple', value: SimpleType.FLOAT } } as const;
+    const NONE = { type: { case: 'simple', value: SimpleType.NONE } } as const;
+    const schema = z.union([z.string(), z.number()]).optional();
+    // x.optional() around a union was a union (of the union and NONE) around a union.
+    const nested = untagged(untagged(prim({ case: 'floatValue', value: 1.5 }), FLOAT), {
+      type: { case: 'unionType', value: { variants: [STRING, FLOAT] } },
+    });
+    expect(fromLiteral(overTheWire(nested), schema)).toBe(1.5);
+    // The inner union's stored type still picks the variant.
+    const INTEGER = { type: { case: 'simple', value: SimpleType.INTEGER } } as const;
+    const nestedInt = untagged(untagged(prim({ case: 'integer', value: 5n }), INTEGER), {
+      type: { case: 'unionType', value: { variants: [FLOAT, INTEGER] } },
+    });
+    expect(fromLiteral(overTheWire(nestedInt), z.union([z.number(), z.bigint()]).optional())).toBe(
+      5n,
+    );
+    expect(fromLiteral(overTheWire(untagged(none(), NONE)), schema)).toBeUndefined();
+    expect(
+      fromLiteral(
+        overTheWire(untagged(prim({ case: 'stringValue', value: 'a' }), STRING)),
+        z.union([z.string(), z.number()]),
+      ),
+    ).toBe('a');
+    expect(
+      fromLiteral(
+        overTheWire(
+          untagged(prim({ case: 'integer', value: 3n }), {
+            type: { case: 'simple', value: SimpleType.INTEGER },
+          }),
+        ),
+        z.number().int().nullable(),
+      ),
+    ).toBe(3);
+  });
+});
+
+describe('unions inside objects (which travel as JSON)', () => {
+  it('refuse variants that JSON cannot tell apart, naming the path and a discriminated shape', () => {
+    const refused: [string, z.ZodType][] = [
+      ['string | Date', z.union([z.string(), z.date()])],
+      ['bigint | string', z.union([z.bigint(), z.string()])],
+      ['number | bigint', z.union([z.number(), z.bigint()]).optional()],
+      ['bytes | string', z.union([bytes(), z.string()])],
+      ['Date | unknown', z.union([z.date(), z.unknown()]).nullable()],
+    ];
+    for (const [name, union] of refused) {
+      const schema = z.object({ rows: z.array(z.object({ at: union })) });
+      expect(() => literalTypeOf(schema, 'inputs.x'), name).toThrow(UnsupportedSchemaError);
+      expect(() => literalTypeOf(schema, 'inputs.x'), name).toThrow(
+        /^inputs\.x\.rows\[\]\.at: union variants 0 .* and 1 .* both travel as a JSON .*z\.discriminatedUnion/,
+      );
+    }
+    // Values are refused too, before a Date could silently come back as a string.
+    const Event = z.object({ at: z.union([z.string(), z.date()]) });
+    expect(() => toLiteral({ at: new Date(0) }, Event, 'inputs.e')).toThrow(/^inputs\.e\.at: /);
+    const struct = scalar({ case: 'generic', value: { fields: {} } });
+    expect(() => fromLiteral(struct, Event, 'outputs.e')).toThrow(UnsupportedSchemaError);
+  });
+
+  it('keep unions JSON can tell apart working, and discriminated unions exact', () => {
+    const schema = z.object({
+      u: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+      e: z.union([z.enum(['a', 'b']), z.string(), z.unknown()]),
+      d: z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('at'), value: z.date() }),
+        z.object({ kind: z.literal('text'), value: z.string() }),
+        z.object({ kind: z.literal('big'), value: z.bigint() }),
+      ]),
+    });
+    const at = {
+      u: 1.5,
+      e: 'b',
+      d: { kind: 'at' as const, value: new Date('2024-01-01T00:00:00Z') },
+    };
+    const text = {
+      u: 'x',
+      e: { any: 1 },
+      d: { kind: 'text' as const, value: '2024-01-01T00:00:00Z' },
+    };
+    const big = { u: null, e: 'z', d: { kind: 'big' as const, value: 2n ** 60n } };
+    expect(roundTrip(schema, at)).toEqual(at);
+    expect(roundTrip(schema, text)).toEqual(text);
+    expect(roundTrip(schema, big)).toEqual(big);
+    // Outside objects a union stores its variant's type, so string | Date is exact there.
+    const top = z.union([z.string(), z.date()]);
+    expect(roundTrip(top, '2024-01-01T00:00:00Z')).toBe('2024-01-01T00:00:00Z');
+    expect(roundTrip(top, new Date(0))).toEqual(new Date(0));
   });
 });

@@ -25,6 +25,7 @@ import {
   SimpleType,
   type TypedInterface,
   TypedInterfaceSchema,
+  TypeStructureSchema,
   type Variable,
 } from './core';
 import { LiteralConversionError, UnsupportedSchemaError } from './errors';
@@ -154,8 +155,8 @@ function describe(schema: z.ZodType, path: string): Described {
  * | `z.array(x)` / `z.record(z.string(), x)` | collection / map |
  * | `z.object({...})` | simple STRUCT (JSON Schema in `metadata`) |
  * | `z.enum([...])` of strings | enum |
- * | `x.optional()` / `x.nullable()` | union of x and NONE |
- * | `z.union([...])` | union |
+ * | `x.optional()` / `x.nullable()` | union of x's variants and NONE, one flat union |
+ * | `z.union([...])` | union, each variant tagged with flyte-sdk's transformer name |
  * | `fileRef()` / `dirRef()` / `dataFrameRef()` | blob SINGLE / blob MULTIPART / structured dataset |
  * | `z.unknown()` / `z.any()` | simple BINARY holding JSON |
  *
@@ -240,23 +241,138 @@ function computeLiteralType(schema: z.ZodType, path: string): LiteralType {
         type: { case: 'mapValueType', value: literalTypeOf(d.value, `${path}{}`) },
       });
     case 'object': {
-      const checked = new Set<z.ZodType>([schema]);
-      for (const [key, field] of Object.entries(d.shape))
-        toJsonValueCheck(field, `${path}.${key}`, checked);
+      checkObjectSchema(schema, path);
       const type = simple(SimpleType.STRUCT);
       const metadata = jsonSchemaOf(schema);
       if (metadata) type.metadata = metadata;
       return type;
     }
     case 'empty-able':
-      return unionType([literalTypeOf(d.inner, path), noneType()]);
-    case 'union':
-      return unionType(d.options.map((option, i) => literalTypeOf(option, `${path}|${i}`)));
+    case 'union': {
+      // One flat union, as Python has it: Optional[Union[str, float]] is Union[str, float, None].
+      const { options, empty } = variantsOf(schema, path);
+      const variants = options.map((option, i) =>
+        variantType(option, options.length > 1 ? `${path}|${i}` : path),
+      );
+      if (empty.has) variants.push(tagged(noneType(), NONE_TAG));
+      return unionType(variants);
+    }
   }
 }
 
-// Objects travel as JSON: every field must have a JSON form, which describe() checks. `checked`
-// holds the schemas already seen, so a recursive schema is checked once, not forever.
+/**
+ * flyte-sdk (Python, v2) tags each union variant type, and the type stored with a union value,
+ * with `structure.tag` = the `name` of the transformer for that variant's Python type, and picks
+ * the variant to decode by that tag alone (UnionTransformer in flyte/types/_type_engine.py).
+ * Untagged unions fail there with "Cannot convert ... (using tag None)". The names, from
+ * flyte-sdk's source, for the Python type a user would declare for each zod type:
+ *
+ * | zod | Python | tag |
+ * | --- | --- | --- |
+ * | string | str | `str` |
+ * | number | float | `float` |
+ * | number().int(), bigint | int | `int` |
+ * | boolean | bool | `bool` |
+ * | date | datetime | `datetime` |
+ * | duration() | timedelta | `timedelta` |
+ * | enum / string literals | Enum, Literal[...] | `DefaultEnumTransformer` |
+ * | array | list[T] | `Typed List` |
+ * | record | dict[str, T] | `Typed Dict` |
+ * | object | @dataclass | `Object-Dataclass-Transformer` (not pydantic's `Pydantic Transformer`) |
+ * | fileRef() / dirRef() / dataFrameRef() | File / Dir / DataFrame | `File` / `Dir` / `DataFrame Transformer` |
+ * | bytes(), unknown, any | bytes, Any | `FlytePickle`: flyte-sdk's only transformer for BINARY |
+ * | empty (NONE) | None | `none` |
+ */
+const PYTHON_TRANSFORMER_NAMES: Record<Described['kind'], string> = {
+  string: 'str',
+  float: 'float',
+  integer: 'int',
+  bigint: 'int',
+  boolean: 'bool',
+  datetime: 'datetime',
+  duration: 'timedelta',
+  enum: 'DefaultEnumTransformer',
+  array: 'Typed List',
+  record: 'Typed Dict',
+  object: 'Object-Dataclass-Transformer',
+  file: 'File',
+  dir: 'Dir',
+  dataframe: 'DataFrame Transformer',
+  bytes: 'FlytePickle',
+  json: 'FlytePickle',
+  // Never a variant: variantsOf() flattens nested unions and optionals.
+  union: 'Typed Union',
+  'empty-able': 'Typed Union',
+};
+const NONE_TAG = 'none';
+
+const tagged = (type: LiteralType, tag: string): LiteralType => {
+  type.structure = create(TypeStructureSchema, { tag });
+  return type;
+};
+
+/** A union variant's type as flyte-sdk writes it: the variant's type plus its tag. */
+const variantType = (option: z.ZodType, path: string): LiteralType =>
+  tagged(literalTypeOf(option, path), PYTHON_TRANSFORMER_NAMES[describe(option, path).kind]);
+
+interface Variants {
+  /** The non-union, non-empty-able variants, nested unions spliced in order. */
+  options: z.ZodType[];
+  /** Whether NONE is a variant, and what it reads back as (what the outermost wrapper names). */
+  empty: { has: false } | { has: true; value: null | undefined };
+}
+
+/**
+ * A union or empty-able schema as one flat list of variants, as Python's typing flattens
+ * Union[Union[a, b], None]. A union that contains itself directly has no finite form.
+ */
+function variantsOf(schema: z.ZodType, path: string): Variants {
+  const cached = flatVariants.get(schema);
+  if (cached) return cached;
+  const options: z.ZodType[] = [];
+  let empty: Variants['empty'] = { has: false };
+  const visiting = new Set<z.ZodType>();
+  const visit = (current: z.ZodType): void => {
+    const d = describe(current, path);
+    if (d.kind !== 'union' && d.kind !== 'empty-able') {
+      options.push(current);
+      return;
+    }
+    if (visiting.has(current)) {
+      throw new UnsupportedSchemaError(
+        `${path}: this union contains itself, so its flyteidl2 type would be infinite. Put the recursion inside a z.object({...}) field (objects travel as one STRUCT).`,
+        { path, schemaType: 'recursive' },
+      );
+    }
+    visiting.add(current);
+    if (d.kind === 'empty-able') {
+      if (!empty.has) empty = { has: true, value: d.empty };
+      visit(d.inner);
+    } else {
+      for (const option of d.options) visit(option);
+    }
+    visiting.delete(current);
+  };
+  visit(schema);
+  const variants: Variants = { options, empty };
+  flatVariants.set(schema, variants);
+  return variants;
+}
+
+const flatVariants = new WeakMap<z.ZodType, Variants>();
+
+// Objects travel as JSON: every field must have a JSON form, which describe() checks, and every
+// union in them must be told apart by its JSON alone. Checked once per object schema.
+function checkObjectSchema(schema: z.ZodType, path: string): void {
+  if (checkedObjects.has(schema)) return;
+  const checked = new Set<z.ZodType>();
+  toJsonValueCheck(schema, path, checked);
+  checkedObjects.add(schema);
+}
+
+const checkedObjects = new WeakSet<z.ZodType>();
+
+// `checked` holds the schemas already seen, so a recursive schema is checked once, not forever.
 function toJsonValueCheck(schema: z.ZodType, path: string, checked: Set<z.ZodType>): void {
   if (checked.has(schema)) return;
   checked.add(schema);
@@ -265,12 +381,57 @@ function toJsonValueCheck(schema: z.ZodType, path: string, checked: Set<z.ZodTyp
   else if (d.kind === 'record') toJsonValueCheck(d.value, `${path}{}`, checked);
   else if (d.kind === 'object')
     for (const [k, f] of Object.entries(d.shape)) toJsonValueCheck(f, `${path}.${k}`, checked);
-  else if (d.kind === 'empty-able') toJsonValueCheck(d.inner, path, checked);
-  else if (d.kind === 'union') {
-    for (const [i, option] of d.options.entries())
-      toJsonValueCheck(option, `${path}|${i}`, checked);
+  else if (d.kind === 'union' || d.kind === 'empty-able') {
+    const { options } = variantsOf(schema, path);
+    checkDistinctJson(options, path);
+    for (const [i, option] of options.entries())
+      toJsonValueCheck(option, options.length > 1 ? `${path}|${i}` : path, checked);
   }
 }
+
+/**
+ * In JSON a union value does not say which variant it was: a Date, a bigint and bytes are all
+ * strings there, and a bigint may also be a number (Python ints). Two variants that share a JSON
+ * form but decode to different JavaScript types would come back as whichever is tried first, so
+ * such unions are refused inside objects. (Top-level unions store their variant's type.)
+ */
+function checkDistinctJson(options: z.ZodType[], path: string): void {
+  const forms = options.map((option) => JSON_FORMS[describe(option, path).kind]);
+  for (let i = 0; i < forms.length; i++) {
+    for (let j = i + 1; j < forms.length; j++) {
+      const a = forms[i];
+      const b = forms[j];
+      if (!a || !b || a.decodesAs === b.decodesAs) continue;
+      // z.unknown() gives back strings, numbers and booleans as they are.
+      if (
+        a.decodesAs === 'JSON'
+          ? PLAIN.has(b.decodesAs)
+          : b.decodesAs === 'JSON' && PLAIN.has(a.decodesAs)
+      )
+        continue;
+      const shared = a.travelsAs.find((form) => b.travelsAs.includes(form));
+      if (!shared) continue;
+      throw new UnsupportedSchemaError(
+        `${path}: union variants ${i} (${a.decodesAs}) and ${j} (${b.decodesAs}) both travel as a JSON ${shared} inside an object, so a value cannot say which one it was and could come back as the other. Use a discriminated union instead, for example z.discriminatedUnion('kind', [z.object({ kind: z.literal('date'), value: z.date() }), z.object({ kind: z.literal('text'), value: z.string() })]), or keep one variant.`,
+        { path, schemaType: 'union' },
+      );
+    }
+  }
+}
+
+const PLAIN = new Set(['string', 'number', 'boolean']);
+const JSON_FORMS: Partial<Record<Described['kind'], { travelsAs: string[]; decodesAs: string }>> = {
+  string: { travelsAs: ['string'], decodesAs: 'string' },
+  enum: { travelsAs: ['string'], decodesAs: 'string' },
+  bigint: { travelsAs: ['string', 'number'], decodesAs: 'bigint' },
+  datetime: { travelsAs: ['string'], decodesAs: 'Date' },
+  bytes: { travelsAs: ['string'], decodesAs: 'Uint8Array' },
+  float: { travelsAs: ['number'], decodesAs: 'number' },
+  integer: { travelsAs: ['number'], decodesAs: 'number' },
+  duration: { travelsAs: ['number'], decodesAs: 'number' },
+  boolean: { travelsAs: ['boolean'], decodesAs: 'boolean' },
+  json: { travelsAs: ['string', 'number', 'boolean', 'array', 'object'], decodesAs: 'JSON' },
+};
 
 function jsonSchemaOf(schema: z.ZodType): JsonObject | undefined {
   try {
@@ -478,21 +639,25 @@ function encode(value: unknown, schema: z.ZodType, path: string): Literal {
       return literalOf({ value: { case: 'map', value: { literals } } });
     }
     case 'object':
+      checkObjectSchema(schema, path);
       if (!isPlainObject(value)) throw mismatch(path, 'object', value);
       return scalar({ case: 'generic', value: toJson(value, schema, path) as JsonObject });
-    case 'empty-able': {
-      const isEmpty = value === undefined || value === null;
-      const inner = isEmpty ? noneLiteral() : encode(value, d.inner, path);
-      const type = isEmpty ? noneType() : literalTypeOf(d.inner, path);
-      return scalar({ case: 'union', value: { value: inner, type } });
-    }
+    case 'empty-able':
     case 'union': {
-      const index = d.options.findIndex((option) => option.safeParse(value).success);
-      const option = d.options[index];
-      if (!option) throw mismatch(path, `one of ${d.options.length} union variants`, value);
+      // One union literal around the variant's value, its tagged type stored with it, as
+      // flyte-sdk writes (and needs, to pick the variant): never a union inside a union.
+      const { options, empty } = variantsOf(schema, path);
+      if (empty.has && (value === undefined || value === null)) {
+        return scalar({
+          case: 'union',
+          value: { value: noneLiteral(), type: tagged(noneType(), NONE_TAG) },
+        });
+      }
+      const option = options.find((o) => o.safeParse(value).success);
+      if (!option) throw mismatch(path, `one of ${options.length} union variants`, value);
       return scalar({
         case: 'union',
-        value: { value: encode(value, option, path), type: literalTypeOf(option, path) },
+        value: { value: encode(value, option, path), type: variantType(option, path) },
       });
     }
   }
@@ -580,27 +745,36 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
       return out;
     }
     case 'object':
+      checkObjectSchema(schema, path);
       if (sc?.case === 'binary' && sc.value.tag === MSGPACK_TAG)
         return fromJson(fromMsgpack(sc.value.value, path), schema, path);
       return sc?.case === 'generic'
         ? fromJson(sc.value, schema, path)
         : fail(`struct (or binary with tag "${MSGPACK_TAG}")`);
-    case 'empty-able': {
-      const inner = sc?.case === 'union' ? sc.value.value : literal;
-      if (!inner || (inner.value.case === 'scalar' && inner.value.value.value.case === 'noneType'))
-        return d.empty;
-      return decode(inner, d.inner, path);
-    }
+    case 'empty-able':
     case 'union': {
-      if (sc?.case !== 'union' || !sc.value.value) return fail('union');
-      const stored = sc.value.type;
-      const inner = sc.value.value;
-      // Prefer the variant whose type was stored with the value; else the first that decodes.
+      const { options, empty } = variantsOf(schema, path);
+      // Unwrap every union layer: we wrote optional unions as a union inside a union before, and
+      // a value for Optional[...] may come without any (flyte-sdk reads such plain values too).
+      let inner: Literal | undefined = literal;
+      let stored: LiteralType | undefined;
+      while (inner?.value.case === 'scalar' && inner.value.value.value.case === 'union') {
+        stored = inner.value.value.value.value.type;
+        inner = inner.value.value.value.value.value;
+      }
+      if (!inner) return empty.has ? empty.value : fail('union value');
+      if (empty.has && inner.value.case === 'scalar' && inner.value.value.value.case === 'noneType')
+        return empty.value;
+      // Prefer the variant whose type was stored with the value (ignoring tags, which name
+      // Python transformers: a pydantic model comes tagged "Pydantic Transformer", our objects
+      // "Object-Dataclass-Transformer"); else the first that decodes.
       const ordered = stored
-        ? [...d.options].sort(
+        ? [...options].sort(
             (a, b) => Number(sameType(b, stored, path)) - Number(sameType(a, stored, path)),
           )
-        : d.options;
+        : options;
+      // A single variant (x.optional()) reports why it did not fit.
+      if (ordered.length === 1 && ordered[0]) return decode(inner, ordered[0], path);
       for (const option of ordered) {
         try {
           const value = decode(inner, option, path);
@@ -609,7 +783,7 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
           // try the next variant
         }
       }
-      return fail(`union of ${d.options.length} variants`);
+      return fail(`union of ${options.length} variants`);
     }
   }
 }
