@@ -63,6 +63,18 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<'settled'
   ]).finally(() => clearTimeout(timer));
 }
 
+/** What a run saves for the job `meta` of its attempt `attempt`, as the executor saves it. */
+function savedRun(connector: FakeJobConnector, meta: { jobId: string }, attempt: number) {
+  return {
+    taskType: 'fake_job',
+    taskTypeVersion: 0,
+    connector: connector.name,
+    resourceMeta: JSON.stringify(meta),
+    attempt,
+    createdAt: new Date().toISOString(),
+  };
+}
+
 /** A job made directly through the connector, as a run that crashed after `create` left it. */
 function createJob(connector: FakeJobConnector, polls: number) {
   return connector.create({
@@ -452,15 +464,7 @@ describe('runConnectorTask', () => {
   it('re-attaches to a saved job instead of creating another', async () => {
     const connector = new FakeJobConnector();
     const store = new MemoryStateStore();
-    const meta = await createJob(connector, 2);
-    await store.save('run-1', {
-      taskType: 'fake_job',
-      taskTypeVersion: 0,
-      connector: connector.name,
-      resourceMeta: JSON.stringify(meta),
-      attempt: 0,
-      createdAt: new Date().toISOString(),
-    });
+    await store.save('run-1', savedRun(connector, await createJob(connector, 2), 0));
     const events: ConnectorTaskEvent[] = [];
     await expect(
       fakeTask(connector).run(
@@ -477,15 +481,7 @@ describe('runConnectorTask', () => {
     const connector = new FakeJobConnector({ outcome: 'retryable', polls: 1 });
     const store = new MemoryStateStore();
     // The run had made its first job and re-created it once (attempt 1) before it stopped.
-    const meta = await createJob(connector, 1);
-    await store.save('r', {
-      taskType: 'fake_job',
-      taskTypeVersion: 0,
-      connector: connector.name,
-      resourceMeta: JSON.stringify(meta),
-      attempt: 1,
-      createdAt: new Date().toISOString(),
-    });
+    await store.save('r', savedRun(connector, await createJob(connector, 1), 1));
     await expect(
       fakeTask(connector).run({ polls: 1 }, { stateStore: store, runId: 'r', retries: 1 }),
     ).rejects.toBeInstanceOf(ConnectorTaskFailedError);
