@@ -22,6 +22,8 @@ import {
   type PrimitiveSchema,
   type ScalarSchema,
   SimpleType,
+  TypeAnnotationSchema,
+  TypeStructureSchema,
 } from '../dist/core.js';
 import { InputsSchema } from '../dist/task.js';
 import { LiteralConversionError, UnsupportedSchemaError } from './errors';
@@ -334,6 +336,28 @@ describe('literals from other SDKs', () => {
     });
     expect(fromLiteral(overTheWire(annotated), z.union([z.number(), z.bigint()]))).toBe(7n);
   });
+
+  it('picks the sent variant however deep the tags, metadata and annotations sit', () => {
+    // Both variants decode a collection of Structs; only the stored type says the elements were
+    // objects with a date. Its element type carries its JSON Schema and a tag, the whole type an
+    // annotation: none of them may stop the match.
+    const Event = z.object({ at: z.date().describe('when it happened') });
+    const sent = toLiteral([{ at: new Date('2024-05-01T00:00:00Z') }], z.union([z.array(Event)]));
+    const union = sent.value.case === 'scalar' ? sent.value.value.value : undefined;
+    if (union?.case !== 'union' || union.value.type?.type.case !== 'collectionType')
+      throw new Error('expected a union value holding a collection type');
+    expect(union.value.type.type.value.metadata).toBeDefined();
+    union.value.type.type.value.structure = create(TypeStructureSchema, {
+      tag: 'Object-Dataclass-Transformer',
+    });
+    union.value.type.annotation = create(TypeAnnotationSchema, {
+      annotations: { 'cache-key-metadata': { 'serialization-format': 'msgpack' } },
+    });
+    const schema = z.union([z.array(z.unknown()), z.array(Event)]);
+    expect(fromLiteral(overTheWire(sent), schema)).toStrictEqual([
+      { at: new Date('2024-05-01T00:00:00Z') },
+    ]);
+  });
 });
 
 describe('error messages', () => {
@@ -399,6 +423,24 @@ describe('z.unknown() and z.any() carry JSON only', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => toLiteral(cyclic, z.unknown(), 'inputs.x')).toThrow(/inputs\.x\.self: .*itself/);
+  });
+
+  it('tells a cycle from the same object twice, at any depth', () => {
+    const shared = { n: 1 };
+    const deep: unknown[] = [];
+    let tip = deep;
+    for (let i = 0; i < 2000; i++) {
+      const next: unknown[] = [];
+      tip.push(shared, next);
+      tip = next;
+    }
+    tip.push(shared);
+    const back = roundTrip(z.unknown(), deep) as unknown[];
+    expect(back[0]).toStrictEqual({ n: 1 });
+    tip.push(deep);
+    expect(() => toLiteral(deep, z.unknown(), 'inputs.x')).toThrow(
+      /^inputs\.x(\[1\]){2001}: .*contains itself/,
+    );
   });
 
   it('rejects values JSON cannot carry inside objects instead of sending {} or null', () => {
@@ -488,10 +530,23 @@ describe('optional and nullable', () => {
     expect(roundTrip(z.string().nullable(), null)).toBeNull();
   });
 
+  it('read NONE back as null in a union whose variants disagree, when no wrapper is outside', () => {
+    const mixed = z.union([z.string().optional(), z.number().nullable()]);
+    expect(roundTrip(mixed, null)).toBeNull();
+    expect(roundTrip(z.union([z.number().nullable(), z.string().optional()]), null)).toBeNull();
+    // Variants that agree, and a wrapper outside the union, still decide.
+    const agreeing = z.union([z.string().nullable().optional(), z.number().optional()]);
+    expect(roundTrip(agreeing, undefined)).toBeUndefined();
+    expect(roundTrip(mixed.optional(), null)).toBeUndefined();
+    expect(
+      roundTrip(z.union([z.string().optional(), z.number()]).nullable(), undefined),
+    ).toBeNull();
+  });
+
   it('keep null and a missing field apart inside objects', () => {
     const schema = z.object({ a: z.string().nullable().optional(), b: z.string().optional() });
-    expect(roundTrip(schema, { a: null })).toEqual({ a: null });
-    expect(roundTrip(schema, {})).toEqual({});
+    expect(roundTrip(schema, { a: null })).toStrictEqual({ a: null });
+    expect(roundTrip(schema, {})).toStrictEqual({});
   });
 });
 
@@ -850,6 +905,23 @@ describe('unions as flyte-sdk (Python v2) writes and reads them', () => {
   });
 });
 
+describe('bytes() beside variants that read JSON', () => {
+  it('leaves a JSON or msgpack binary to them instead of returning its encoded bytes', () => {
+    const schema = z.union([bytes(), z.unknown()]);
+    expect(roundTrip(schema, { a: 1 })).toStrictEqual({ a: 1 });
+    expect(roundTrip(schema, new Uint8Array([1, 2]))).toStrictEqual(new Uint8Array([1, 2]));
+    const packed = scalar({
+      case: 'binary',
+      value: { value: encodeMsgpack({ a: 1 }), tag: 'msgpack' },
+    });
+    expect(fromLiteral(packed, z.union([bytes(), z.record(z.string(), z.number())]))).toStrictEqual(
+      { a: 1 },
+    );
+    // Alone, bytes() still takes any binary.
+    expect(fromLiteral(packed, bytes().optional())).toBeInstanceOf(Uint8Array);
+  });
+});
+
 describe('unions inside objects (which travel as JSON)', () => {
   it('refuse variants that JSON cannot tell apart, naming the path and a discriminated shape', () => {
     const refused: [string, z.ZodType][] = [
@@ -901,5 +973,60 @@ describe('unions inside objects (which travel as JSON)', () => {
     const top = z.union([z.string(), z.date()]);
     expect(roundTrip(top, '2024-01-01T00:00:00Z')).toBe('2024-01-01T00:00:00Z');
     expect(roundTrip(top, new Date(0))).toEqual(new Date(0));
+  });
+});
+
+describe('object keys named like Object.prototype members', () => {
+  it('are data: decoded, encoded and dropped like any other key', () => {
+    const schema = z.object({ a: z.number() });
+    const struct = scalar({ case: 'generic', value: { a: 1, constructor: 'x' } });
+    expect(fromLiteral(overTheWire(struct), schema)).toStrictEqual({ a: 1 });
+    const packed = scalar({
+      case: 'binary',
+      value: { value: encodeMsgpack({ a: 1, toString: 'x' }), tag: 'msgpack' },
+    });
+    expect(fromLiteral(overTheWire(packed), schema)).toStrictEqual({ a: 1 });
+    const loose = z.looseObject({ a: z.number() });
+    expect(roundTrip(loose, { a: 1, constructor: 'x' })).toStrictEqual({ a: 1, constructor: 'x' });
+  });
+
+  it('keep "__proto__" a key, never a prototype', () => {
+    const sent = scalar({
+      case: 'generic',
+      value: JSON.parse('{"a":1,"__proto__":{"admin":true}}'),
+    });
+    const schema = z.object({ a: z.number(), admin: z.boolean().optional() });
+    const value = fromLiteral(sent, schema);
+    expect(value).toStrictEqual({ a: 1 });
+    expect(value.admin).toBeUndefined();
+    expect(({} as { admin?: unknown }).admin).toBeUndefined();
+  });
+});
+
+describe('deeply nested msgpack', () => {
+  const nestedArrays = (depth: number) => {
+    const payload = new Uint8Array(depth + 1).fill(0x91); // fixarray of one element, nested
+    payload[depth] = 0xc0; // nil, innermost
+    return scalar({ case: 'binary', value: { value: payload, tag: 'msgpack' } });
+  };
+
+  it('is refused with the path where it got too deep, not a stack overflow', () => {
+    const error = (() => {
+      try {
+        fromLiteral(nestedArrays(20_000), z.unknown(), 'inputs.blob');
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(error).toBeInstanceOf(LiteralConversionError);
+    expect((error as Error).message).toMatch(
+      /^inputs\.blob(\[0\]){1000}: expected msgpack nested at most 1000 arrays or maps deep/,
+    );
+  });
+
+  it('still decodes nesting within the limit', () => {
+    let expected: unknown = null;
+    for (let i = 0; i < 1000; i++) expected = [expected];
+    expect(fromLiteral(nestedArrays(1000), z.unknown())).toStrictEqual(expected);
   });
 });

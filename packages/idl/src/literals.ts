@@ -26,6 +26,7 @@ import {
   type TypedInterface,
   TypedInterfaceSchema,
   TypeStructureSchema,
+  UnionTypeSchema,
   type Variable,
 } from './core';
 import { LiteralConversionError, UnsupportedSchemaError } from './errors';
@@ -318,19 +319,25 @@ const variantType = (option: z.ZodType, path: string): LiteralType =>
 interface Variants {
   /** The non-union, non-empty-able variants, nested unions spliced in order. */
   options: z.ZodType[];
-  /** Whether NONE is a variant, and what it reads back as (what the outermost wrapper names). */
+  /** Whether NONE is a variant, and what it reads back as (see {@link variantsOf}). */
   empty: { has: false } | { has: true; value: null | undefined };
 }
 
 /**
  * A union or empty-able schema as one flat list of variants, as Python's typing flattens
  * Union[Union[a, b], None]. A union that contains itself directly has no finite form.
+ *
+ * NONE cannot say whether it was null or undefined, so it reads back as: what the outermost
+ * wrapper names, when the schema itself is optional or nullable (x.nullable().optional() gives
+ * undefined); else, for a union of variants, what their wrappers name when they agree, and null
+ * when they disagree (z.union([a.optional(), b.nullable()])), as before unions were flat.
  */
 function variantsOf(schema: z.ZodType, path: string): Variants {
   const cached = flatVariants.get(schema);
   if (cached) return cached;
   const options: z.ZodType[] = [];
-  let empty: Variants['empty'] = { has: false };
+  // What each optional/nullable wrapper met would read NONE back as; the first is the outermost.
+  const named: (null | undefined)[] = [];
   const visiting = new Set<z.ZodType>();
   const visit = (current: z.ZodType): void => {
     const d = describe(current, path);
@@ -346,7 +353,7 @@ function variantsOf(schema: z.ZodType, path: string): Variants {
     }
     visiting.add(current);
     if (d.kind === 'empty-able') {
-      if (!empty.has) empty = { has: true, value: d.empty };
+      named.push(d.empty);
       visit(d.inner);
     } else {
       for (const option of d.options) visit(option);
@@ -354,6 +361,12 @@ function variantsOf(schema: z.ZodType, path: string): Variants {
     visiting.delete(current);
   };
   visit(schema);
+  const outer = describe(schema, path).kind === 'empty-able';
+  let empty: Variants['empty'] = { has: false };
+  if (named.length > 0) {
+    const agree = named.every((value) => value === named[0]);
+    empty = { has: true, value: outer || agree ? named[0] : null };
+  }
   const variants: Variants = { options, empty };
   flatVariants.set(schema, variants);
   return variants;
@@ -635,7 +648,8 @@ function encode(value: unknown, schema: z.ZodType, path: string): Literal {
     case 'record': {
       if (!isPlainObject(value)) throw mismatch(path, 'record', value);
       const literals: Record<string, Literal> = {};
-      for (const [k, v] of Object.entries(value)) literals[k] = encode(v, d.value, `${path}.${k}`);
+      for (const [k, v] of Object.entries(value))
+        setKey(literals, k, encode(v, d.value, `${path}.${k}`));
       return literalOf({ value: { case: 'map', value: { literals } } });
     }
     case 'object':
@@ -741,7 +755,7 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
       if (lit.case !== 'map') return fail(`map (or binary with tag "${MSGPACK_TAG}")`);
       const out: Record<string, unknown> = {};
       for (const [k, l] of Object.entries(lit.value.literals))
-        out[k] = decode(l, d.value, `${path}.${k}`);
+        setKey(out, k, decode(l, d.value, `${path}.${k}`));
       return out;
     }
     case 'object':
@@ -767,15 +781,18 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
         return empty.value;
       // Prefer the variant whose type was stored with the value (ignoring tags, which name
       // Python transformers: a pydantic model comes tagged "Pydantic Transformer", our objects
-      // "Object-Dataclass-Transformer"); else the first that decodes.
-      const ordered = stored
-        ? [...options].sort(
-            (a, b) => Number(sameType(b, stored, path)) - Number(sameType(a, stored, path)),
-          )
-        : options;
+      // "Object-Dataclass-Transformer"); else the first that decodes. This runs per value: the
+      // variants' essences are cached per schema and the stored type is reduced once.
+      const sent = stored && essenceOfSent(stored);
+      const match =
+        sent && options.find((o) => equals(LiteralTypeSchema, variantEssence(o, path), sent));
+      const ordered = match ? [match, ...options.filter((o) => o !== match)] : options;
       // A single variant (x.optional()) reports why it did not fit.
       if (ordered.length === 1 && ordered[0]) return decode(inner, ordered[0], path);
       for (const option of ordered) {
+        // Any binary decodes as bytes(): leave JSON and msgpack to the variants that read them
+        // (z.unknown(), objects, records), or {a: 1} would come back as its encoded bytes.
+        if (describe(option, path).kind === 'bytes' && isEncodedJson(inner)) continue;
         try {
           const value = decode(inner, option, path);
           if (option.safeParse(value).success) return value;
@@ -788,13 +805,23 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
   }
 }
 
-function sameType(schema: z.ZodType, type: LiteralType, path: string): boolean {
-  return equals(
-    LiteralTypeSchema,
-    typeEssence(literalTypeOf(schema, path)),
-    typeEssence(clone(LiteralTypeSchema, type)),
-  );
+function isEncodedJson(literal: Literal): boolean {
+  const sc = literal.value.case === 'scalar' ? literal.value.value.value : undefined;
+  return sc?.case === 'binary' && (sc.value.tag === JSON_TAG || sc.value.tag === MSGPACK_TAG);
 }
+
+// A variant's type without what rides along, once per schema: its JSON Schema metadata alone can
+// be large, and a union value is decoded against it every time.
+function variantEssence(schema: z.ZodType, path: string): LiteralType {
+  let essence = variantEssences.get(schema);
+  if (!essence) {
+    essence = typeEssence(literalTypeOf(schema, path));
+    variantEssences.set(schema, essence);
+  }
+  return essence;
+}
+
+const variantEssences = new WeakMap<z.ZodType, LiteralType>();
 
 // What a type is, without what rides along: `metadata` (JSON Schema), `structure` (the union
 // variant tag flyte-sdk adds, e.g. {tag: "int"}) and `annotation` (flyte-sdk's cache-key hints).
@@ -808,6 +835,23 @@ function typeEssence(type: LiteralType): LiteralType {
   else if (inner.case === 'unionType')
     for (const variant of inner.value.variants) typeEssence(variant);
   return type;
+}
+
+// typeEssence of a type we received, built without copying what it strips (a sent object type
+// carries its whole JSON Schema). Shares the leaf messages it keeps: only read, never changed.
+function essenceOfSent(type: LiteralType): LiteralType {
+  const essence = create(LiteralTypeSchema);
+  const inner = type.type;
+  if (inner.case === 'collectionType' || inner.case === 'mapValueType') {
+    essence.type = { case: inner.case, value: essenceOfSent(inner.value) };
+  } else if (inner.case === 'unionType') {
+    const union = create(UnionTypeSchema);
+    union.variants = inner.value.variants.map(essenceOfSent);
+    essence.type = { case: 'unionType', value: union };
+  } else {
+    essence.type = inner;
+  }
+  return essence;
 }
 
 function describeLiteral(literal: Literal): string {
@@ -883,9 +927,9 @@ function toJson(value: unknown, schema: z.ZodType, path: string): JsonValue {
       const out: JsonObject = {};
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (v === undefined) continue;
-        const field = d.kind === 'record' ? d.value : d.shape[k];
+        const field = fieldOf(d, k);
         // Unknown keys survive only when the schema lets them through (passthrough/loose).
-        out[k] = field ? toJson(v, field, `${path}.${k}`) : (v as JsonValue);
+        setKey(out, k, field ? toJson(v, field, `${path}.${k}`) : (v as JsonValue));
       }
       return out;
     }
@@ -899,6 +943,22 @@ function toJson(value: unknown, schema: z.ZodType, path: string): JsonValue {
   }
 }
 
+// Own fields only: a key named "constructor", "toString" or "__proto__" is data, and reading it
+// from the shape would find Object.prototype's member instead of "no such field".
+function fieldOf(
+  d: { kind: 'record'; value: z.ZodType } | { kind: 'object'; shape: Record<string, z.ZodType> },
+  key: string,
+): z.ZodType | undefined {
+  if (d.kind === 'record') return d.value;
+  return Object.hasOwn(d.shape, key) ? d.shape[key] : undefined;
+}
+
+// Defined, not assigned: a "__proto__" key (JSON.parse and Structs from other SDKs make one) must
+// stay a key, never replace the object's prototype.
+function setKey(out: object, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 const JSON_KINDS = 'JSON value (null, boolean, finite number, string, array or plain object)';
 
 /**
@@ -906,35 +966,35 @@ const JSON_KINDS = 'JSON value (null, boolean, finite number, string, array or p
  * NaN or class instance would otherwise reach the wire as `{}`, `null` or an exception.
  * `undefined` object properties are dropped, as JSON.stringify and object fields do.
  */
-function checkedJson(value: unknown, path: string, ancestors: object[] = []): JsonValue {
+function checkedJson(value: unknown, path: string, ancestors = new Set<object>()): JsonValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value !== 'object' || !(Array.isArray(value) || isPlainObject(value)))
     throw mismatch(path, JSON_KINDS, value);
-  if (ancestors.includes(value)) {
+  if (ancestors.has(value)) {
     throw new LiteralConversionError(
       `${path}: expected a ${JSON_KINDS}, received a value that contains itself; JSON has no references, so pass a copy without the cycle.`,
       { path, expected: JSON_KINDS, received: 'a cyclic value' },
     );
   }
-  const inside = [...ancestors, value];
-  if (Array.isArray(value)) {
-    const out: JsonValue[] = [];
-    for (let i = 0; i < value.length; i++) out.push(checkedJson(value[i], `${path}[${i}]`, inside));
+  // Only the objects above this one: the same object twice side by side is no cycle.
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      const out: JsonValue[] = [];
+      for (let i = 0; i < value.length; i++)
+        out.push(checkedJson(value[i], `${path}[${i}]`, ancestors));
+      return out;
+    }
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      setKey(out, k, checkedJson(v, `${path}.${k}`, ancestors));
+    }
     return out;
+  } finally {
+    ancestors.delete(value);
   }
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    // Defined, not assigned: a "__proto__" key (JSON.parse makes one) must stay a key.
-    Object.defineProperty(out, k, {
-      value: checkedJson(v, `${path}.${k}`, inside),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out;
 }
 
 // `json` is a Struct's JSON, or what msgpack decoded to (which adds bigints, bytes and dates).
@@ -961,8 +1021,8 @@ function fromJson(json: unknown, schema: z.ZodType, path: string): unknown {
       if (!isPlainObject(json)) return json;
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(json)) {
-        const field = d.kind === 'record' ? d.value : d.shape[k];
-        out[k] = field ? fromJson(v, field, `${path}.${k}`) : v;
+        const field = fieldOf(d, k);
+        setKey(out, k, field ? fromJson(v, field, `${path}.${k}`) : v);
       }
       return out;
     }
@@ -1004,7 +1064,7 @@ function fromMsgpack(bytes: Uint8Array, path: string): unknown {
   return fromMsgpackValue(value, path);
 }
 
-function fromMsgpackValue(value: unknown, path: string): unknown {
+function fromMsgpackValue(value: unknown, path: string, depth = 0): unknown {
   if (typeof value === 'bigint')
     return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
   if (value instanceof ExtData) {
@@ -1013,15 +1073,31 @@ function fromMsgpackValue(value: unknown, path: string): unknown {
       { path, expected: 'msgpack value', received: `extension type ${value.type}` },
     );
   }
-  if (Array.isArray(value)) return value.map((v, i) => fromMsgpackValue(v, `${path}[${i}]`));
+  const nested = Array.isArray(value) || isPlainObject(value);
+  // The decoder itself is iterative: a few kilobytes of 0x91 nest arrays deeper than this
+  // recursion's stack (and zod's, and the schema walk's) could follow.
+  if (nested && depth >= MSGPACK_MAX_DEPTH) {
+    throw new LiteralConversionError(
+      `${path}: expected msgpack nested at most ${MSGPACK_MAX_DEPTH} arrays or maps deep, received deeper nesting. Flatten the value before sending it.`,
+      {
+        path,
+        expected: `at most ${MSGPACK_MAX_DEPTH} levels`,
+        received: `more than ${MSGPACK_MAX_DEPTH} levels`,
+      },
+    );
+  }
+  if (Array.isArray(value))
+    return value.map((v, i) => fromMsgpackValue(v, `${path}[${i}]`, depth + 1));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = fromMsgpackValue(v, `${path}.${k}`);
+    for (const [k, v] of Object.entries(value))
+      setKey(out, k, fromMsgpackValue(v, `${path}.${k}`, depth + 1));
     return out;
   }
   return value;
 }
 
+const MSGPACK_MAX_DEPTH = 1000;
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 

@@ -95,6 +95,31 @@ describe('defineTask', () => {
     controller.abort();
   });
 
+  it('accepts a run function that returns or throws without a promise, as JavaScript may', async () => {
+    // Typed to return a promise; plain JavaScript callers (or `as any`) are not held to that.
+    const syncRun = (({ a }: { a: number }) => ({ sum: a * 2 })) as unknown as (inputs: {
+      a: number;
+    }) => Promise<{ sum: number }>;
+    const double = defineTask({
+      name: 'math.double',
+      taskType: 'typescript-function',
+      inputs: z.object({ a: z.number() }),
+      outputs: z.object({ sum: z.number() }),
+      run: syncRun,
+    });
+    expect(await double.run({ a: 3 })).toEqual({ sum: 6 });
+    const failing = defineTask({
+      name: 'math.fail',
+      taskType: 'typescript-function',
+      inputs: z.object({}),
+      outputs: z.object({}),
+      run: (() => {
+        throw new Error('no such row');
+      }) as unknown as () => Promise<Record<string, never>>,
+    });
+    await expect(failing.run({})).rejects.toThrow('no such row');
+  });
+
   it('accepts recursive inputs (one STRUCT) instead of overflowing the stack', async () => {
     const Category = z.object({
       name: z.string(),

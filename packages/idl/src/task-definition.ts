@@ -185,7 +185,9 @@ export function defineTask<I extends AnyObjectSchema, O extends AnyObjectSchema>
       const signal = runOptions.signal ?? new AbortController().signal;
       signal.throwIfAborted();
       const parsed = parseTaskIo(options.inputs, inputs, { task: options.name, stage: 'inputs' });
-      const result = await untilAborted(options.run(parsed, { signal }), signal);
+      // Through a promise: a JavaScript caller's run may return a plain value or throw at once.
+      const work = Promise.resolve().then(() => options.run(parsed, { signal }));
+      const result = await untilAborted(work, signal);
       return parseTaskIo(options.outputs, result, { task: options.name, stage: 'outputs' });
     },
     toTaskTemplate(context) {
