@@ -16,6 +16,34 @@ describe('CappedOutput', () => {
     expect(out.truncated).toBe(true);
     expect(out.text()).toBe(`ABCDE${TRUNCATION_MARKER}VWXYZ`);
   });
+
+  it('masks secrets in what it keeps, also one across the head or the tail cut', () => {
+    const secret = 'SECRET-VALUE';
+    const fragments = (text: string) => {
+      const found: string[] = [];
+      for (let n = 4; n <= secret.length; n++) {
+        if (text.includes(secret.slice(0, n))) found.push(secret.slice(0, n));
+        if (text.includes(secret.slice(-n))) found.push(secret.slice(-n));
+      }
+      return found;
+    };
+    for (let offset = 0; offset <= secret.length; offset++) {
+      // Across the head cut (byte 32 of 64), then across the start of the kept tail.
+      for (const stream of [
+        `${'a'.repeat(32 - offset)}${secret}${'b'.repeat(200)}`,
+        `${'a'.repeat(200)}${secret}${'b'.repeat(32 - offset)}`,
+      ]) {
+        const out = new CappedOutput(64, [secret]);
+        // In small chunks, as a container stream arrives.
+        for (let i = 0; i < stream.length; i += 5) out.push(Buffer.from(stream.slice(i, i + 5)));
+        expect(out.truncated).toBe(true);
+        expect(fragments(out.text())).toEqual([]);
+      }
+    }
+    const whole = new CappedOutput(64, [secret]);
+    whole.push(Buffer.from(`a ${secret} b`));
+    expect(whole.text()).toBe('a *** b');
+  });
 });
 
 describe('LineSplitter', () => {

@@ -4,37 +4,52 @@ export const TRUNCATION_MARKER = '\n[... output truncated by @flyte/sandbox-code
 /**
  * Keeps at most `limit` bytes of a stream: the first half and the last half, so the start of a
  * flood and its end (where the error usually is) both survive, and host memory stays bounded.
+ * Secrets are masked in what is kept, also one the cut goes through: each half keeps
+ * (longest secret - 1) bytes more than it shows, so a secret across a cut is seen whole.
  */
 export class CappedOutput {
   private readonly head: Buffer[] = [];
   private headBytes = 0;
   private readonly tail: Buffer[] = [];
   private tailBytes = 0;
-  /** Whether bytes were dropped. */
-  truncated = false;
+  private total = 0;
+  private readonly secretBytes: Buffer[];
+  /** How far past a cut a secret that starts before it can reach. */
+  private readonly reach: number;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    secrets: readonly string[] = [],
+  ) {
+    this.secretBytes = secrets.filter((s) => s.length > 0).map((s) => Buffer.from(s));
+    this.reach = Math.max(0, ...this.secretBytes.map((s) => s.length - 1));
+  }
+
+  /** Whether bytes were dropped. */
+  get truncated(): boolean {
+    return this.total > this.limit;
+  }
 
   /** Adds a chunk, dropping from the middle once over the limit. */
   push(chunk: Buffer): void {
-    const headLimit = Math.floor(this.limit / 2);
+    this.total += chunk.length;
+    const headKeep = Math.floor(this.limit / 2) + this.reach;
     let rest = chunk;
-    if (this.headBytes < headLimit) {
-      const take = rest.subarray(0, headLimit - this.headBytes);
+    if (this.headBytes < headKeep) {
+      const take = rest.subarray(0, headKeep - this.headBytes);
       this.head.push(take);
       this.headBytes += take.length;
       rest = rest.subarray(take.length);
     }
     if (rest.length === 0) return;
-    const tailLimit = this.limit - headLimit;
+    const tailKeep = this.limit - Math.floor(this.limit / 2) + this.reach;
     this.tail.push(rest);
     this.tailBytes += rest.length;
     // Drop from the front of the tail, whole chunks first, without joining what is kept (a
     // flood would otherwise copy the whole tail on every chunk).
-    while (this.tailBytes > tailLimit) {
-      this.truncated = true;
+    while (this.tailBytes > tailKeep) {
       const first = this.tail[0] as Buffer;
-      const excess = this.tailBytes - tailLimit;
+      const excess = this.tailBytes - tailKeep;
       if (first.length <= excess) {
         this.tail.shift();
         this.tailBytes -= first.length;
@@ -45,13 +60,40 @@ export class CappedOutput {
     }
   }
 
-  /** The kept text, with a marker where the middle was dropped. */
+  /** The kept text, secrets masked, with a marker where the middle was dropped. */
   text(): string {
-    const head = Buffer.concat(this.head).toString('utf8');
-    const tail = Buffer.concat(this.tail).toString('utf8');
-    return this.truncated ? `${head}${TRUNCATION_MARKER}${tail}` : head + tail;
+    const head = Buffer.concat(this.head);
+    const tail = Buffer.concat(this.tail);
+    if (!this.truncated) return this.masked(Buffer.concat([head, tail]), 0, this.total);
+    const headLimit = Math.floor(this.limit / 2);
+    const tailLimit = this.limit - headLimit;
+    // While nothing was dropped, head and tail are one stretch of the stream.
+    const whole = head.length + tail.length === this.total;
+    const after = whole ? Buffer.concat([head, tail]) : tail;
+    const before = whole ? after : head;
+    return (
+      this.masked(before, 0, headLimit) +
+      TRUNCATION_MARKER +
+      this.masked(after, after.length - tailLimit, after.length)
+    );
+  }
+
+  /** `bytes[from, to)` as text, with `***` for every secret in it or across either end. */
+  private masked(bytes: Buffer, from: number, to: number): string {
+    const parts: Buffer[] = [];
+    let at = from;
+    for (const [start, end] of secretRanges(bytes, this.secretBytes)) {
+      if (end <= from || start >= to) continue;
+      if (start > at) parts.push(bytes.subarray(at, start));
+      parts.push(MASK);
+      at = Math.min(end, to);
+    }
+    if (at < to) parts.push(bytes.subarray(at, to));
+    return Buffer.concat(parts).toString('utf8');
   }
 }
+
+const MASK = Buffer.from('***');
 
 /**
  * The stretches of `haystack` covered by any secret, merged where occurrences touch or overlap

@@ -91,6 +91,21 @@ describe('decodeOutput', () => {
     }
   });
 
+  it('reads a scalar output hard-linked to a file output back from the host', async () => {
+    const hostDir = await mkdtemp(join(tmpdir(), 'sandbox-links-'));
+    try {
+      const pack = tarPack();
+      pack.entry({ name: 'a', mode: 0o644 }, Buffer.from('hi\n'));
+      pack.entry({ name: 'b', type: 'link', linkname: 'a', mode: 0o644 });
+      pack.finalize();
+      const out = await collectOutputs(pack, { a: 'file', b: 'string' }, hostDir, 1024);
+      expect(decodeOutput('string', 'b', out)).toBe('hi\n');
+      expect(await readFile(join(hostDir, 'a'), 'utf8')).toBe('hi\n');
+    } finally {
+      await rm(hostDir, { recursive: true, force: true });
+    }
+  });
+
   it('replaces what a previous run left in a reused outputDir', async () => {
     const hostDir = await mkdtemp(join(tmpdir(), 'sandbox-reuse-'));
     try {

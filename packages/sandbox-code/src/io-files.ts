@@ -45,14 +45,21 @@ function hostPathOf(uri: string): string | undefined {
   return uri;
 }
 
-async function walkDir(root: string, prefix: string, entries: ArchiveEntry[]): Promise<void> {
-  entries.push({ name: `${prefix}/`, mode: 0o755 });
+/** An input archive entry before its file is read: `hostPath` is read only once all sizes fit. */
+interface PlannedEntry extends ArchiveEntry {
+  hostPath?: string;
+  size: number;
+}
+
+async function walkDir(root: string, prefix: string, entries: PlannedEntry[]): Promise<void> {
+  entries.push({ name: `${prefix}/`, mode: 0o755, size: 0 });
   for (const item of await readdir(root, { withFileTypes: true })) {
     const path = join(root, item.name);
     const name = `${prefix}/${item.name}`;
     if (item.isDirectory()) await walkDir(path, name, entries);
-    else if (item.isFile()) entries.push({ name, data: await readFile(path), mode: 0o444 });
-    else {
+    else if (item.isFile()) {
+      entries.push({ name, hostPath: path, size: (await lstat(path)).size, mode: 0o444 });
+    } else {
       throw new Error(`${path} is neither a file nor a folder (symbolic links are not copied)`);
     }
   }
@@ -85,17 +92,28 @@ const jsonSafe = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() 
 /**
  * Turns checked input values into archive entries under `inputs/`: one file per scalar input,
  * the file or folder itself for `fileRef()` / `dirRef()` inputs (read from the host path or
- * `file://` URI). Absent optional inputs get no file.
+ * `file://` URI). Absent optional inputs get no file. Inputs larger than `maxBytes` in total
+ * (by their sizes on disk, a sparse file at its full length) are refused before any file is
+ * read, with a {@link SandboxInputError} naming the sizes.
  */
 export async function inputEntries(
   sandbox: string,
   manifest: IoManifest,
   values: Record<string, unknown>,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<ArchiveEntry[]> {
-  const entries: ArchiveEntry[] = [];
+  const planned: PlannedEntry[] = [];
+  const sizes = new Map<string, number>();
+  const cannotRead = (name: string, kind: IoKind, path: string, error: unknown) =>
+    new SandboxInputError(
+      `Sandbox "${sandbox}": cannot read input "${name}" from ${JSON.stringify(path)}: ${(error as Error).message}. Pass an existing local ${kind === 'file' ? 'file' : 'folder'}.`,
+      { sandbox, input: name },
+      error,
+    );
   for (const [name, kind] of Object.entries(manifest)) {
     const value = values[name];
     if (value === undefined || value === null) continue;
+    const first = planned.length;
     if (kind === 'file' || kind === 'dir') {
       const uri = (value as { uri: string }).uri;
       const path = hostPathOf(uri);
@@ -108,22 +126,44 @@ export async function inputEntries(
       try {
         const info = await lstat(path);
         if (kind === 'file' && info.isFile()) {
-          entries.push({ name: `inputs/${name}`, data: await readFile(path), mode: 0o444 });
+          planned.push({ name: `inputs/${name}`, hostPath: path, size: info.size, mode: 0o444 });
         } else if (kind === 'dir' && info.isDirectory()) {
-          await walkDir(path, `inputs/${name}`, entries);
+          await walkDir(path, `inputs/${name}`, planned);
         } else {
           throw new Error(`${path} is not a ${kind === 'file' ? 'file' : 'folder'}`);
         }
       } catch (error) {
-        throw new SandboxInputError(
-          `Sandbox "${sandbox}": cannot read input "${name}" from ${JSON.stringify(path)}: ${(error as Error).message}. Pass an existing local ${kind === 'file' ? 'file' : 'folder'}.`,
-          { sandbox, input: name },
-          error,
-        );
+        throw cannotRead(name, kind, path, error);
       }
+    } else {
+      const data = textOf(kind, value);
+      planned.push({ name: `inputs/${name}`, data, size: data.length, mode: 0o444 });
+    }
+    sizes.set(
+      name,
+      planned.slice(first).reduce((sum, entry) => sum + entry.size, 0),
+    );
+  }
+  const total = [...sizes.values()].reduce((sum, size) => sum + size, 0);
+  if (total > maxBytes) {
+    const [input, largest] = [...sizes].reduce((a, b) => (b[1] > a[1] ? b : a));
+    throw new SandboxInputError(
+      `Sandbox "${sandbox}": the inputs take ${total} bytes, more than the ${maxBytes} bytes of /var/inputs (resources.inputsSize); the largest is "${input}" (${largest} bytes). Raise resources.inputsSize or pass smaller inputs.`,
+      { sandbox, input },
+    );
+  }
+  const entries: ArchiveEntry[] = [];
+  for (const { name, mode, data, hostPath } of planned) {
+    if (!hostPath) {
+      entries.push(data ? { name, mode, data } : { name, mode });
       continue;
     }
-    entries.push({ name: `inputs/${name}`, data: textOf(kind, value), mode: 0o444 });
+    const input = name.split('/')[1] ?? '';
+    try {
+      entries.push({ name, mode, data: await readFile(hostPath) });
+    } catch (error) {
+      throw cannotRead(input, manifest[input] ?? 'file', hostPath, error);
+    }
   }
   return entries;
 }
@@ -235,8 +275,18 @@ export async function collectOutputs(
           .then(() => skip(), fail);
         return;
       }
-      if (path === top) files.set(top, source.data ?? Buffer.alloc(0));
-      return skip();
+      if (path !== top) return skip();
+      if (!source.hostPath) {
+        files.set(top, source.data ?? Buffer.alloc(0));
+        return skip();
+      }
+      // Its source was streamed to the host (a file or folder output): read it back, a size
+      // already counted against the cap.
+      readFile(source.hostPath).then((data) => {
+        files.set(top, data);
+        skip();
+      }, fail);
+      return;
     }
     if (header.type !== 'file') return skip();
     if (path === top) regularFiles.add(top);

@@ -6,7 +6,10 @@ export interface SandboxRunResult {
   stdout: string;
   /** Standard error, capped (head and tail kept) with secrets masked. */
   stderr: string;
-  /** Wall-clock time from the start of the code to its end, in milliseconds. */
+  /**
+   * Wall-clock time of the run itself, from the start of its container to the end of the code,
+   * in milliseconds (waits for the engine, the image or a `concurrency` slot are not in it).
+   */
   durationMs: number;
   /** Whether the kernel's OOM killer stopped a process of the run (memory limit reached). */
   oomKilled: boolean;

@@ -17,19 +17,17 @@ import {
 import { createSandbox } from './sandbox';
 import { expectNoContainersLeft, TEST_BASE_IMAGE, testDocker } from './testing-support';
 
-/** The id of the running sandbox container whose command contains `token` (waits up to 15 s). */
-async function containerWith(token: string): Promise<string | undefined> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const found = (
-      await testDocker.listContainers({
-        filters: { label: ['flyte.sandbox=1', `flyte.sandbox.owner-pid=${process.pid}`] },
-      })
-    ).find((c) => c.Command.includes(token));
-    if (found) return found.Id;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return undefined;
+/** A Docker client that records the id of every container it creates. */
+function recordingDocker(): { docker: Docker; created: string[] } {
+  const docker = new Docker();
+  const create = docker.createContainer.bind(docker);
+  const created: string[] = [];
+  docker.createContainer = (async (options: Docker.ContainerCreateOptions) => {
+    const container = await create(options);
+    created.push(container.id);
+    return container;
+  }) as never;
+  return { docker, created };
 }
 
 /** Whether the engine still knows the container. */
@@ -413,7 +411,8 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
       const sandbox = createSandbox({
         name: 'py.slow',
         ...base,
-        timeout: 1500,
+        // The timeout counts the container's start too: room for a slow engine.
+        timeout: 8000,
         code: 'import time\nprint("started", flush=True)\ntime.sleep(60)',
       });
       const started = Date.now();
@@ -421,7 +420,8 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
       expect(error).toBeInstanceOf(SandboxTimeoutError);
       expect(error.result.timedOut).toBe(true);
       expect(error.result.stdout).toBe('started\n');
-      expect(Date.now() - started).toBeLessThan(15_000);
+      // Well before the code's own 60 s.
+      expect(Date.now() - started).toBeLessThan(40_000);
       await expectNoContainersLeft();
     });
 
@@ -586,7 +586,8 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
       const sandbox = createSandbox({
         name: 'py.unbuffered',
         ...base,
-        timeout: 3000,
+        // The timeout counts the container's start too: room for a slow engine.
+        timeout: 10_000,
         code: 'import time\nprint("started")\ntime.sleep(60)',
       });
       const lines: string[] = [];
@@ -596,6 +597,21 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
       expect(error).toBeInstanceOf(SandboxTimeoutError);
       expect(error.result.stdout).toBe('started\n');
       expect(lines).toEqual(['started\n']);
+    });
+
+    it('masks a secret printed across the head/tail cut of a capped output', async () => {
+      const secret = 'SECRET-VALUE-0123';
+      const sandbox = createSandbox({
+        name: 'py.secret-cut',
+        ...base,
+        outputCap: 64,
+        secrets: { TOKEN: secret },
+        // The secret starts 4 bytes before the head's cut at byte 32.
+        code: 'import os\nprint("a" * 28 + os.environ["TOKEN"] + "b" * 200)',
+      });
+      const { stdout, truncated } = await sandbox.run({});
+      expect(truncated).toBe(true);
+      for (let n = 4; n <= secret.length; n++) expect(stdout).not.toContain(secret.slice(0, n));
     });
 
     it('keeps hard-linked files of outputs', async () => {
@@ -614,6 +630,14 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
         const out = await sandbox.run({}, { outputDir: dir });
         expect(await readFile(join(out.tree.uri, 'b'), 'utf8')).toBe('hi\n');
         expect(out.y).toBe(5);
+        // A scalar output linked to a file output (whose bytes went to the host, not memory).
+        const toScalar = createSandbox({
+          name: 'sh.hardlink-scalar',
+          ...base,
+          command: ['sh', '-c', 'echo hi > /var/outputs/a && ln /var/outputs/a /var/outputs/b'],
+          outputs: z.object({ a: fileRef(), b: z.string() }),
+        });
+        expect((await toScalar.run({}, { outputDir: dir })).b).toBe('hi\n');
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -676,43 +700,154 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
     });
 
     it('rejects on timeout, and close() resolves, only once the container is gone', async () => {
+      // Every container the runs create is recorded, running or not (the timeout may come
+      // while one is still starting).
+      const slowDocker = recordingDocker();
       const slow = createSandbox({
         name: 'sh.gone-timeout',
         ...base,
-        timeout: 2000,
-        command: ['sh', '-c', 'sleep 60 # gone-timeout-test'],
+        // Room for the container to be created (the timeout counts the engine's work too).
+        timeout: 5000,
+        command: ['sh', '-c', 'sleep 60'],
+        docker: slowDocker.docker,
       });
-      const run = slow.run({});
-      const slowId = await containerWith('gone-timeout-test');
-      await expect(run).rejects.toThrow(SandboxTimeoutError);
-      expect(slowId).toBeDefined();
-      expect(await exists(slowId as string)).toBe(false);
+      await expect(slow.run({})).rejects.toThrow(SandboxTimeoutError);
+      expect(slowDocker.created).toHaveLength(1);
+      expect(await exists(slowDocker.created[0] as string)).toBe(false);
+      const quickDocker = recordingDocker();
       const quick = createSandbox({
         name: 'sh.gone-close',
         ...base,
-        command: ['sh', '-c', 'sleep 1 # gone-close-test'],
+        command: ['sh', '-c', 'sleep 1'],
+        docker: quickDocker.docker,
       });
-      const quickRun = quick.run({});
-      const quickId = await containerWith('gone-close-test');
-      await quickRun;
+      await quick.run({});
       await quick.close();
-      expect(quickId).toBeDefined();
-      expect(await exists(quickId as string)).toBe(false);
+      expect(quickDocker.created).toHaveLength(1);
+      expect(await exists(quickDocker.created[0] as string)).toBe(false);
     });
 
     it('a run aborted while queued rejects with SandboxAbortedError', async () => {
+      const docker = new Docker();
+      const ping = docker.ping.bind(docker);
+      let pings = 0;
+      docker.ping = (async () => {
+        const answer = await ping();
+        pings++;
+        return answer;
+      }) as never;
       const sandbox = createSandbox({
         name: 'sh.queued-abort',
         ...base,
         concurrency: 1,
+        command: ['sh', '-c', 'echo started; sleep 60'],
+        docker,
+      });
+      // The first run holds the only slot until it is aborted itself.
+      const holding = new AbortController();
+      let started: () => void = () => undefined;
+      const codeStarted = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const first = sandbox
+        .run({}, { signal: holding.signal, onOutput: () => started() })
+        .catch((e: unknown) => e);
+      await codeStarted;
+      const controller = new AbortController();
+      const queued = sandbox.run({}, { signal: controller.signal }).catch((e: unknown) => e);
+      // Past its engine check (the image is known by now), nothing but the queue is left.
+      while (pings < 2) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 500));
+      controller.abort();
+      const error = await queued;
+      expect(error).toBeInstanceOf(SandboxAbortedError);
+      expect((error as Error).message).toMatch(/still waiting for a free slot \(concurrency 1\)/);
+      holding.abort();
+      expect(await first).toBeInstanceOf(SandboxAbortedError);
+    });
+
+    it('a run stopped while its container is created: close() waits for that container, the slot too', async () => {
+      const docker = new Docker();
+      const create = docker.createContainer.bind(docker);
+      const controller = new AbortController();
+      let calls = 0;
+      let creating = 0;
+      let mostCreating = 0;
+      let lateId: string | undefined;
+      // The first creation is stopped while the engine works on it, and finishes 1.5 s later.
+      docker.createContainer = (async (options: Docker.ContainerCreateOptions) => {
+        const first = ++calls === 1;
+        creating++;
+        mostCreating = Math.max(mostCreating, creating);
+        try {
+          if (!first) return await create(options);
+          controller.abort(new Error('stopped while creating'));
+          await new Promise((r) => setTimeout(r, 1500));
+          const container = await create(options);
+          lateId = container.id;
+          return container;
+        } finally {
+          creating--;
+        }
+      }) as never;
+      const sandbox = createSandbox({
+        name: 'sh.stop-creating',
+        ...base,
+        concurrency: 1,
+        command: ['true'],
+        docker,
+      });
+      const stopped = sandbox.run({}, { signal: controller.signal });
+      const queued = sandbox.run({});
+      expect(await stopped.catch((e: unknown) => e)).toBeInstanceOf(SandboxAbortedError);
+      await queued;
+      await sandbox.close();
+      expect(lateId).toBeDefined();
+      expect(await exists(lateId as string)).toBe(false);
+      // The queued run got the slot only once the stopped run's container was settled.
+      expect(mostCreating).toBe(1);
+    });
+
+    it('several MB of outputs wait for the host without piling up drain listeners', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error) => warnings.push(warning);
+      process.on('warning', onWarning);
+      const dir = await mkdtemp(join(tmpdir(), 'sandbox-drain-'));
+      try {
+        const sandbox = createSandbox({
+          name: 'sh.drain',
+          ...base,
+          resources: { outputsSize: '64Mi' },
+          command: [
+            'sh',
+            '-c',
+            'mkdir /var/outputs/tree && for i in 1 2 3 4 5 6 7 8; do head -c 6M /dev/urandom > /var/outputs/tree/$i; done',
+          ],
+          outputs: z.object({ tree: dirRef() }),
+        });
+        const out = await sandbox.run({}, { outputDir: dir });
+        expect(await readdir(out.tree.uri)).toHaveLength(8);
+        // Warnings are emitted on a later tick.
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        process.off('warning', onWarning);
+        await rm(dir, { recursive: true, force: true });
+      }
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    });
+
+    it('durationMs counts the run itself, not its wait in the queue', async () => {
+      const sandbox = createSandbox({
+        name: 'sh.duration',
+        ...base,
+        concurrency: 1,
         command: ['sleep', '3'],
       });
-      const first = sandbox.run({});
-      const controller = new AbortController();
-      const queued = sandbox.run({}, { signal: controller.signal });
-      setTimeout(() => controller.abort(), 300);
-      expect(await queued.catch((e: unknown) => e)).toBeInstanceOf(SandboxAbortedError);
-      await first;
+      const [first, second] = await Promise.all([sandbox.run({}), sandbox.run({})]);
+      expect(first.durationMs).toBeGreaterThanOrEqual(3000);
+      // Counted from the call, the second would take both sleeps (6 s or more).
+      expect(second.durationMs).toBeGreaterThanOrEqual(3000);
+      expect(second.durationMs).toBeLessThan(6000);
     });
 
     it('/dev/shm is writable for multiprocessing but only as large as /tmp', async () => {

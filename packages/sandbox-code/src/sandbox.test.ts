@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,10 +37,16 @@ describe('createSandbox options', () => {
     [{ name: 'a', code: 'x', resources: { pids: 2 } }, /resources.pids must be/],
     [{ name: 'a', code: 'x', network: 'bridge' }, /network "bridge"/],
     [{ name: 'a', code: 'x', timeout: 0 }, /timeout must be > 0/],
+    [{ name: 'a', code: 'x', timeout: 2 ** 31 }, /timeout is 2147483648 ms; at most 2147483647/],
+    [{ name: 'a', code: 'x', timeout: Number.POSITIVE_INFINITY }, /timeout is Infinity ms/],
     [{ name: 'a', code: 'x', secrets: { 'BAD NAME': 'v' } }, /environment variable name/],
   ])('rejects %o', (options, message) => {
     expect(() => createSandbox(options as never)).toThrow(InvalidSandboxOptionsError);
     expect(() => createSandbox(options as never)).toThrow(message);
+  });
+
+  it('accepts the longest timeout a Node.js timer takes', () => {
+    expect(() => createSandbox({ name: 'a', code: 'x', timeout: 2 ** 31 - 1 })).not.toThrow();
   });
 
   it('parses byte sizes', () => {
@@ -123,7 +129,11 @@ describe('toTaskTemplate', () => {
       inputs: { x: 'integer' },
       outputs: { result: 'integer' },
     });
-    expect(container?.env.map((e) => [e.key, e.value])).toEqual([['MODE', 'fast']]);
+    // Python output is unbuffered on the cluster as in a local run.
+    expect(container?.env.map((e) => [e.key, e.value])).toEqual([
+      ['PYTHONUNBUFFERED', '1'],
+      ['MODE', 'fast'],
+    ]);
     expect(container?.resources?.limits.map((r) => r.value)).toEqual(['2', String(1024 ** 3)]);
     expect(container?.dataConfig).toMatchObject({
       enabled: true,
@@ -230,5 +240,35 @@ describe('errors before a run starts', () => {
     expect((error as Error).message).toMatch(
       /inputs take 4096 bytes, more than the 1024 bytes of \/var\/inputs \(resources.inputsSize\); the largest is "blob"/,
     );
+  });
+
+  it('refuses a file input over resources.inputsSize by its size, without reading it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sandbox-big-input-'));
+    const path = join(dir, 'sparse');
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 10);
+    try {
+      await writeFile(path, '');
+      await truncate(path, 1024 ** 3);
+      const sandbox = createSandbox({
+        name: 'big.file',
+        code: 'pass',
+        inputs: z.object({ data: fileRef() }),
+        resources: { inputsSize: '1Mi' },
+      });
+      const error = await sandbox.run({ data: { uri: path } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SandboxInputError);
+      expect((error as Error).message).toMatch(
+        /inputs take 1073741824 bytes, more than the 1048576 bytes .*the largest is "data"/,
+      );
+    } finally {
+      clearInterval(sampler);
+      await rm(dir, { recursive: true, force: true });
+    }
+    peak = Math.max(peak, process.memoryUsage().rss);
+    expect(peak - rssBefore).toBeLessThan(256 * 1024 * 1024);
   });
 });

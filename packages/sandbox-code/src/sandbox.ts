@@ -28,6 +28,7 @@ import { untilAborted } from './abortable';
 import { CappedOutput, LineSplitter, maskSecrets, tailOf } from './capped-output';
 import { ConcurrencyLimit } from './concurrency-limit';
 import { createDockerClient, ensureDockerReachable } from './docker-client';
+import { drained } from './drained';
 import {
   InvalidSandboxOptionsError,
   SandboxAbortedError,
@@ -56,6 +57,7 @@ import {
   type AttachedRun,
   type ContainerSpec,
   prepareAttached,
+  REMOVAL_WAIT_MS,
   removeContainer,
 } from './sandbox-container';
 import { WarmPool } from './warm-pool';
@@ -132,7 +134,10 @@ export interface CreateSandboxOptions<I extends AnyObjectSchema, O extends AnyOb
   baseImage?: string;
   /** Limits of each run. */
   resources?: SandboxResources;
-  /** Wall-clock limit of a run in milliseconds (default 5 minutes). */
+  /**
+   * Wall-clock limit of a run in milliseconds (default 5 minutes), at most 2147483647 (about
+   * 24.8 days, the longest Node.js timer); `Infinity` is refused.
+   */
   timeout?: number;
   /** Environment variables of the code (visible in the task template: no secrets here). */
   env?: Readonly<Record<string, string>>;
@@ -210,6 +215,9 @@ const RESULT_FIELDS = [
 ];
 const MiB = 1024 * 1024;
 const MAX_CODE_BYTES = 100 * 1024;
+// The longest delay a Node.js timer takes: it turns a longer one (Infinity too) into 1 ms,
+// which would time every run out at once.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Parses `512Mi`, `1Gi`, `256m`, `1g`, `2048k` or a number of bytes. */
 export function parseByteSize(value: number | string, what: string): number {
@@ -309,6 +317,12 @@ function validate<I extends AnyObjectSchema, O extends AnyObjectSchema>(
   }
   if (options.timeout !== undefined && !(options.timeout > 0))
     fail('timeout', `timeout must be > 0 ms, not ${options.timeout}.`, options.timeout);
+  if (options.timeout !== undefined && options.timeout > MAX_TIMEOUT_MS)
+    fail(
+      'timeout',
+      `timeout is ${options.timeout} ms; at most ${MAX_TIMEOUT_MS} ms (about 24.8 days, the longest Node.js timer) is allowed.`,
+      options.timeout,
+    );
   const resources = options.resources ?? {};
   const size = (value: number | string | undefined, fallback: number, option: string) => {
     try {
@@ -391,17 +405,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Resolves when `stream` can take more (it drained) or never will again (it closed). */
-function drained(stream: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
+/** Whether `promise` settles (either way) within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -454,16 +469,14 @@ export function createSandbox<
   ];
   const timeoutMs = options.timeout ?? 5 * 60_000;
   const secrets = Object.values(options.secrets ?? {}).filter((s) => s.length > 0);
-  const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
   // Python block-buffers a pipe: without this, output printed before a timeout or a kill is
-  // lost, and onOutput gets nothing until the code ends.
-  if (
-    program.mode === 'code' &&
-    checked.language === 'python' &&
-    !Object.hasOwn(options.env ?? {}, 'PYTHONUNBUFFERED')
-  ) {
-    env.unshift('PYTHONUNBUFFERED=1');
-  }
+  // lost, and onOutput gets nothing until the code ends. Set for local runs and in the task
+  // template alike, so the program behaves the same on a cluster.
+  const plainEnv: Record<string, string> =
+    program.mode === 'code' && checked.language === 'python'
+      ? { PYTHONUNBUFFERED: '1', ...options.env }
+      : { ...options.env };
+  const env = Object.entries(plainEnv).map(([k, v]) => `${k}=${v}`);
   // Secrets travel in the input archive, not in the container's configuration (which
   // `docker inspect` shows); the run script exports them and deletes the files first.
   const secretEntries: ArchiveEntry[] = Object.entries(options.secrets ?? {}).map(
@@ -488,10 +501,15 @@ export function createSandbox<
   let imagePromise: Promise<string> | undefined;
   let pool: WarmPool<PreparedRun> | undefined;
   let closed = false;
+  // Removals of finished runs' containers (and of one still being created when its run
+  // stopped): close() waits for them.
   const pendingRemovals = new Set<Promise<void>>();
-  const trackRemoval = (container: Docker.Container) => {
-    const removal: Promise<void> = removeContainer(container)
-      .catch(() => undefined)
+  const trackRemoval = (gone: Promise<unknown>) => {
+    const removal: Promise<void> = gone
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => pendingRemovals.delete(removal));
     pendingRemovals.add(removal);
   };
@@ -608,10 +626,10 @@ export function createSandbox<
     },
 
     async run(inputs, runOptions = {}) {
-      const startedAt = performance.now();
       const stop = new RunStop(timeoutMs, runOptions.signal);
-      let container: Docker.Container | undefined;
       let release: (() => void) | undefined;
+      // Settles once no container of this run can still appear; the slot is held until then.
+      let containerSettled: Promise<unknown> = Promise.resolve();
       try {
         // An abort before the run (or while it waits for Docker, its image or a slot) is a
         // SandboxAbortedError like one during it.
@@ -634,8 +652,12 @@ export function createSandbox<
             error.cause,
           );
         }
-        const entries = await inputEntries(options.name, manifest.inputs, parsed);
-        checkInputsSize(entries);
+        const entries = await inputEntries(
+          options.name,
+          manifest.inputs,
+          parsed,
+          checked.inputsBytes,
+        );
         entries.push(...secretEntries);
         const archive = entries.length ? await packArchive(entries) : undefined;
         // One reachability check per run, shared with the image build.
@@ -652,8 +674,8 @@ export function createSandbox<
         stop.phase = `waiting for a free slot (concurrency ${limit.limit})`;
         release = await limit.acquire(stop.signal);
         stop.phase = 'starting its container';
-        return await runIn(d, img, archive, runOptions, stop, startedAt, (c) => {
-          container = c;
+        return await runIn(d, img, archive, runOptions, stop, (settled) => {
+          containerSettled = settled;
         });
       } catch (error) {
         // Whatever a wait rejected with once the run was stopped (the signal's reason, a
@@ -663,7 +685,7 @@ export function createSandbox<
             exitCode: -1,
             stdout: '',
             stderr: '',
-            durationMs: Math.round(performance.now() - startedAt),
+            durationMs: 0,
             oomKilled: false,
             timedOut: stop.why === 'timeout',
             truncated: false,
@@ -672,10 +694,8 @@ export function createSandbox<
         throw error;
       } finally {
         stop.dispose();
-        // Removal starts here and is not awaited, so the result is not delayed by it; close()
-        // waits for pending removals, and the reaper catches any a killed process left.
-        if (container) trackRemoval(container);
-        release?.();
+        const free = release;
+        if (free) void containerSettled.then(free, free);
       }
     },
     toTaskTemplate(context: TaskTemplateContext): TaskTemplate {
@@ -700,7 +720,7 @@ export function createSandbox<
           image: templateImage,
           command: command === undefined ? [] : [command],
           args,
-          env: Object.entries(options.env ?? {}).map(([key, value]) => ({ key, value })),
+          env: Object.entries(plainEnv).map(([key, value]) => ({ key, value })),
           resources: {
             requests: [
               { name: Resources_ResourceName.CPU, value: String(checked.cpu) },
@@ -741,33 +761,20 @@ export function createSandbox<
     },
   };
 
-  function checkInputsSize(entries: readonly ArchiveEntry[]) {
-    let total = 0;
-    let largest: ArchiveEntry | undefined;
-    for (const entry of entries) {
-      total += entry.data?.length ?? 0;
-      if ((entry.data?.length ?? 0) > (largest?.data?.length ?? -1)) largest = entry;
-    }
-    if (total <= checked.inputsBytes) return;
-    const input = largest?.name.split('/')[1] ?? '';
-    throw new SandboxInputError(
-      `Sandbox "${options.name}": the inputs take ${total} bytes, more than the ${checked.inputsBytes} bytes of /var/inputs (resources.inputsSize); the largest is "${input}" (${largest?.data?.length ?? 0} bytes). Raise resources.inputsSize or pass smaller inputs.`,
-      { sandbox: options.name, input },
-    );
-  }
-
   async function runIn(
     d: Docker,
     img: string,
     archive: Buffer | undefined,
     runOptions: SandboxRunOptions,
     runStop: RunStop,
-    startedAt: number,
-    onContainer: (container: Docker.Container) => void,
+    onSettled: (settled: Promise<unknown>) => void,
   ): Promise<SandboxRunOutput<O>> {
+    // The run's own time, from its container's start: not its waits for the engine, the image
+    // or a slot (which count against its timeout all the same).
+    const startedAt = performance.now();
     const cap = options.outputCap ?? MiB;
-    const stdout = new CappedOutput(cap);
-    const stderr = new CappedOutput(cap);
+    const stdout = new CappedOutput(cap, secrets);
+    const stderr = new CappedOutput(cap, secrets);
     const onOutput = runOptions.onOutput;
     const lines = onOutput
       ? {
@@ -791,15 +798,18 @@ export function createSandbox<
     runStop.signal.addEventListener('abort', onStop, { once: true });
     const setContainer = (container: Docker.Container) => {
       current = container;
-      onContainer(container);
       if (runStop.why) removeCurrent();
     };
+    let preparing: Promise<PreparedRun> | undefined;
+    // Set when a stop came while the engine was creating the container and it did not finish
+    // within REMOVAL_WAIT_MS: the container is removed once it exists (close() waits for that).
+    let stillCreating = false;
     runStop.phase = 'starting its container';
     let endedAt: number | undefined;
     const report = (exitCode: number, oomKilled: boolean): SandboxRunResult => ({
       exitCode,
-      stdout: maskSecrets(stdout.text(), secrets),
-      stderr: maskSecrets(stderr.text(), secrets),
+      stdout: stdout.text(),
+      stderr: stderr.text(),
       durationMs: Math.round((endedAt ?? performance.now()) - startedAt),
       oomKilled,
       timedOut: runStop.why === 'timeout',
@@ -839,16 +849,24 @@ export function createSandbox<
     try {
       try {
         const warm = await ensurePool(d, img);
+        // Nothing is created for a run that is stopped already.
+        runStop.signal.throwIfAborted();
         // A container that arrives after a stop is removed by setContainer.
-        const preparing = warm
+        const starting = warm
           ? warm.take().then((taken) => {
               setContainer(taken.container);
               return taken;
             })
           : prepareRun(d, img, archive !== undefined, setContainer);
-        preparing.catch(() => undefined);
-        const prepared = await Promise.race([preparing, whenStopped]);
-        if (!prepared) throw new Error('stopped before the container started');
+        preparing = starting;
+        starting.catch(() => undefined);
+        const prepared = await Promise.race([starting, whenStopped]);
+        if (!prepared) {
+          // The engine may still be creating the container: wait for it (bounded), so the
+          // rejection below can say truly that nothing is left.
+          stillCreating = !(await settlesWithin(starting, REMOVAL_WAIT_MS));
+          throw new Error('stopped before the container started');
+        }
         runStop.phase = '';
         const splitter: RunFrameSplitter = new RunFrameSplitter(
           prepared.marker,
@@ -897,7 +915,7 @@ export function createSandbox<
       if (runStop.why) {
         // The error says the container was killed and removed: make it true first.
         await removing;
-        stoppedError(runStop, report(frame?.status?.exitCode ?? -1, false));
+        stoppedError(runStop, report(frame?.status?.exitCode ?? -1, false), stillCreating);
       }
       const status = frame?.status;
       if (!frame || !status) {
@@ -957,14 +975,30 @@ export function createSandbox<
       frame?.outputs.destroy();
       if (collecting) await collecting.catch(() => undefined);
       if (createdDir && !succeeded) await rm(createdDir, { recursive: true, force: true });
+      // Once no container can still appear, its removal: the one a stop or an output failure
+      // started (already awaited), or one started now and not awaited, so the result is not
+      // delayed by it. close() waits for it; the reaper catches any a killed process left.
+      const settled = (preparing ?? Promise.resolve()).then(
+        () => undefined,
+        () => undefined,
+      );
+      onSettled(settled);
+      trackRemoval(
+        settled.then(() => {
+          removeCurrent();
+          return removing;
+        }),
+      );
     }
   }
 
   /** Throws the error of a stopped run: SandboxTimeoutError or SandboxAbortedError. */
-  function stoppedError(runStop: RunStop, result: SandboxRunResult): never {
-    const what = runStop.phase
-      ? `before its code started (it was still ${runStop.phase}); nothing of it is left running`
-      : 'its container was killed and removed';
+  function stoppedError(runStop: RunStop, result: SandboxRunResult, stillCreating = false): never {
+    const what = stillCreating
+      ? `before its code started (the Docker engine was still creating its container, which is removed once it exists; close() waits for that)`
+      : runStop.phase
+        ? `before its code started (it was still ${runStop.phase}); nothing of it is left running`
+        : 'its container was killed and removed';
     if (runStop.why === 'timeout') {
       const hint = runStop.phase
         ? 'The timeout counts from the start of run(): check that the Docker engine answers, call build() or warmUp() first to keep an image build out of it, or raise `timeout`.'
