@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeWithDocker } from '../../../scripts/testing/docker';
+import { peakRssGrowth } from './__fixtures__/peak-rss';
 import {
   DockerUnavailableError,
   SandboxAbortedError,
@@ -519,12 +520,7 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
 
   describe('fixed defects', () => {
     it('streams outputs under the cap: a huge sparse file fails fast without host memory', async () => {
-      const rssBefore = process.memoryUsage().rss;
-      let peak = rssBefore;
-      const sampler = setInterval(() => {
-        peak = Math.max(peak, process.memoryUsage().rss);
-      }, 10);
-      try {
+      const growth = await peakRssGrowth(async () => {
         // Undeclared: not sent at all, the run succeeds.
         const undeclared = createSandbox({
           name: 'sh.sparse-junk',
@@ -551,10 +547,8 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
         expect((error as Error).message).toMatch(
           /larger than the cap of 1048576 bytes \(at "blob"\)/,
         );
-      } finally {
-        clearInterval(sampler);
-      }
-      expect(peak - rssBefore).toBeLessThan(128 * 1024 * 1024);
+      });
+      expect(growth).toBeLessThan(128 * 1024 * 1024);
       await expectNoContainersLeft();
     });
 

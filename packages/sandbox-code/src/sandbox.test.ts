@@ -7,6 +7,7 @@ import { dirRef, duration, fileRef } from '@flyte/idl';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { peakRssGrowth } from './__fixtures__/peak-rss';
 import {
   InvalidSandboxOptionsError,
   SandboxAbortedError,
@@ -245,30 +246,26 @@ describe('errors before a run starts', () => {
   it('refuses a file input over resources.inputsSize by its size, without reading it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sandbox-big-input-'));
     const path = join(dir, 'sparse');
-    const rssBefore = process.memoryUsage().rss;
-    let peak = rssBefore;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 10);
+    let growth = 0;
     try {
-      await writeFile(path, '');
-      await truncate(path, 1024 ** 3);
-      const sandbox = createSandbox({
-        name: 'big.file',
-        code: 'pass',
-        inputs: z.object({ data: fileRef() }),
-        resources: { inputsSize: '1Mi' },
+      growth = await peakRssGrowth(async () => {
+        await writeFile(path, '');
+        await truncate(path, 1024 ** 3);
+        const sandbox = createSandbox({
+          name: 'big.file',
+          code: 'pass',
+          inputs: z.object({ data: fileRef() }),
+          resources: { inputsSize: '1Mi' },
+        });
+        const error = await sandbox.run({ data: { uri: path } }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SandboxInputError);
+        expect((error as Error).message).toMatch(
+          /inputs take 1073741824 bytes, more than the 1048576 bytes .*the largest is "data"/,
+        );
       });
-      const error = await sandbox.run({ data: { uri: path } }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(SandboxInputError);
-      expect((error as Error).message).toMatch(
-        /inputs take 1073741824 bytes, more than the 1048576 bytes .*the largest is "data"/,
-      );
     } finally {
-      clearInterval(sampler);
       await rm(dir, { recursive: true, force: true });
     }
-    peak = Math.max(peak, process.memoryUsage().rss);
-    expect(peak - rssBefore).toBeLessThan(256 * 1024 * 1024);
+    expect(growth).toBeLessThan(256 * 1024 * 1024);
   });
 });
