@@ -7,7 +7,7 @@ export interface SandboxRunResult {
   /** Standard error, capped (head and tail kept) with secrets masked. */
   stderr: string;
   /**
-   * Wall-clock time of the run itself, from the start of its container to the end of the code,
+   * Wall-clock time of the run itself, from the creation of its container to the end of the code,
    * in milliseconds (waits for the engine, the image or a `concurrency` slot are not in it).
    */
   durationMs: number;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dirRef, duration, fileRef } from '@flyte/idl';
 import Docker from 'dockerode';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { describeWithDocker } from '../../../scripts/testing/docker';
 import { peakRssGrowth } from './__fixtures__/peak-rss';
@@ -800,6 +800,35 @@ await describeWithDocker(import.meta.url, 'code sandbox runs', () => {
       expect(await exists(lateId as string)).toBe(false);
       // The queued run got the slot only once the stopped run's container was settled.
       expect(mostCreating).toBe(1);
+    });
+
+    it('close() called right after a stop waits for a container still being created', async () => {
+      const docker = new Docker();
+      const create = docker.createContainer.bind(docker);
+      const controller = new AbortController();
+      let creationStarted = false;
+      let lateId: string | undefined;
+      docker.createContainer = (async (options: Docker.ContainerCreateOptions) => {
+        creationStarted = true;
+        await new Promise((r) => setTimeout(r, 1000));
+        const container = await create(options);
+        lateId = container.id;
+        return container;
+      }) as never;
+      const sandbox = createSandbox({
+        name: 'sh.close-after-stop',
+        ...base,
+        command: ['sleep', '30'],
+        docker,
+      });
+      const run = sandbox.run({}, { signal: controller.signal }).catch((e: unknown) => e);
+      await vi.waitFor(() => expect(creationStarted).toBe(true), { timeout: 20_000 });
+      controller.abort(new Error('stopped'));
+      await sandbox.close();
+      // close() did not return before the late container existed and was removed.
+      expect(lateId).toBeDefined();
+      expect(await exists(lateId as string)).toBe(false);
+      expect(await run).toBeInstanceOf(SandboxAbortedError);
     });
 
     it('several MB of outputs wait for the host without piling up drain listeners', async () => {

@@ -221,6 +221,53 @@ describe('a Docker engine that answers /_ping and nothing else', () => {
   });
 });
 
+describe('a Docker engine that never finishes creating a container', () => {
+  // A fake engine on a unix socket: it answers /_ping and the reaper's listing, and leaves the
+  // creation of a container hanging.
+  let dir: string;
+  let server: Server;
+  const sockets = new Set<Socket>();
+  let docker: Docker;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sandbox-fake-daemon-'));
+    const socketPath = join(dir, 'docker.sock');
+    server = createServer((request, response) => {
+      if (request.url?.endsWith('/_ping')) response.end('OK');
+      else if (request.url?.includes('/containers/json')) {
+        response.setHeader('content-type', 'application/json');
+        response.end('[]');
+      }
+    });
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    docker = new Docker({ socketPath });
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a stopped run waits for the creation a bounded time, and close() does not hang on it', async () => {
+    const sandbox = createSandbox({
+      name: 'stuck.create',
+      image: 'x:latest',
+      command: ['true'],
+      timeout: 500,
+      docker,
+    });
+    const outcome = await outcomeWithin(sandbox.run({}), 30_000);
+    expect(outcome).toBeInstanceOf(SandboxTimeoutError);
+    expect((outcome as Error).message).toMatch(/still creating its container after 15 s/);
+    expect(await outcomeWithin(sandbox.close(), 5_000)).not.toBe('hung');
+  }, 40_000);
+});
+
 describe('errors before a run starts', () => {
   it('rejects an already-aborted run with SandboxAbortedError', async () => {
     const sandbox = createSandbox({ name: 'pre.abort', code: 'pass' });

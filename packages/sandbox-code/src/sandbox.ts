@@ -769,7 +769,7 @@ export function createSandbox<
     runStop: RunStop,
     onSettled: (settled: Promise<unknown>) => void,
   ): Promise<SandboxRunOutput<O>> {
-    // The run's own time, from its container's start: not its waits for the engine, the image
+    // The run's own time, from the creation of its container: not its waits for the engine, the image
     // or a slot (which count against its timeout all the same).
     const startedAt = performance.now();
     const cap = options.outputCap ?? MiB;
@@ -802,8 +802,15 @@ export function createSandbox<
     };
     let preparing: Promise<PreparedRun> | undefined;
     // Set when a stop came while the engine was creating the container and it did not finish
-    // within REMOVAL_WAIT_MS: the container is removed once it exists (close() waits for that).
+    // within REMOVAL_WAIT_MS: the container is removed if it ever appears (setContainer), and
+    // neither the slot nor close() waits for it any longer (a hung engine would hold them).
     let stillCreating = false;
+    // Settles once this run's container is removed, or can no longer be waited for: tracked from
+    // the moment a container may exist, so a close() called right after a stop waits for it.
+    let finishCleanup: (done: Promise<unknown>) => void = () => undefined;
+    const cleanup = new Promise<unknown>((resolve) => {
+      finishCleanup = resolve;
+    });
     runStop.phase = 'starting its container';
     let endedAt: number | undefined;
     const report = (exitCode: number, oomKilled: boolean): SandboxRunResult => ({
@@ -860,6 +867,7 @@ export function createSandbox<
           : prepareRun(d, img, archive !== undefined, setContainer);
         preparing = starting;
         starting.catch(() => undefined);
+        trackRemoval(cleanup);
         const prepared = await Promise.race([starting, whenStopped]);
         if (!prepared) {
           // The engine may still be creating the container: wait for it (bounded), so the
@@ -973,29 +981,33 @@ export function createSandbox<
     } finally {
       runStop.signal.removeEventListener('abort', onStop);
       frame?.outputs.destroy();
-      if (collecting) await collecting.catch(() => undefined);
-      if (createdDir && !succeeded) await rm(createdDir, { recursive: true, force: true });
       // Once no container can still appear, its removal: the one a stop or an output failure
       // started (already awaited), or one started now and not awaited, so the result is not
       // delayed by it. close() waits for it; the reaper catches any a killed process left.
-      const settled = (preparing ?? Promise.resolve()).then(
-        () => undefined,
-        () => undefined,
-      );
+      const settled = stillCreating
+        ? Promise.resolve()
+        : (preparing ?? Promise.resolve()).then(
+            () => undefined,
+            () => undefined,
+          );
       onSettled(settled);
-      trackRemoval(
+      finishCleanup(
         settled.then(() => {
           removeCurrent();
           return removing;
         }),
       );
+      if (collecting) await collecting.catch(() => undefined);
+      // A temp folder that cannot be removed does not change the run's outcome.
+      if (createdDir && !succeeded)
+        await rm(createdDir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
   /** Throws the error of a stopped run: SandboxTimeoutError or SandboxAbortedError. */
   function stoppedError(runStop: RunStop, result: SandboxRunResult, stillCreating = false): never {
     const what = stillCreating
-      ? `before its code started (the Docker engine was still creating its container, which is removed once it exists; close() waits for that)`
+      ? `before its code started (the Docker engine was still creating its container after ${REMOVAL_WAIT_MS / 1000} s; it is removed if it ever appears)`
       : runStop.phase
         ? `before its code started (it was still ${runStop.phase}); nothing of it is left running`
         : 'its container was killed and removed';
