@@ -169,32 +169,54 @@ function outcomeWithin(run: Promise<unknown>, ms: number): Promise<unknown> {
   ]).finally(() => clearTimeout(timer));
 }
 
-describe('a Docker engine that answers /_ping and nothing else', () => {
-  // A fake engine on a unix socket: it answers /_ping and leaves every other request hanging.
-  let dir: string;
-  let server: Server;
+interface FakeEngine {
+  readonly docker: Docker;
+  close(): Promise<void>;
+}
+
+/**
+ * A fake Docker engine on a unix socket: it answers /_ping with OK, a request `answer` gives a
+ * JSON body for with that body, and leaves every other request hanging.
+ */
+async function fakeEngine(answer: (url: string) => string | undefined): Promise<FakeEngine> {
+  const dir = await mkdtemp(join(tmpdir(), 'sandbox-fake-daemon-'));
+  const socketPath = join(dir, 'docker.sock');
   const sockets = new Set<Socket>();
+  const server: Server = createServer((request, response) => {
+    const url = request.url ?? '';
+    if (url.endsWith('/_ping')) {
+      response.end('OK');
+      return;
+    }
+    const body = answer(url);
+    if (body === undefined) return;
+    response.setHeader('content-type', 'application/json');
+    response.end(body);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    docker: new Docker({ socketPath }),
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('a Docker engine that answers /_ping and nothing else', () => {
+  // It leaves every other request hanging.
+  let engine: FakeEngine;
   let docker: Docker;
-
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sandbox-fake-daemon-'));
-    const socketPath = join(dir, 'docker.sock');
-    server = createServer((request, response) => {
-      if (request.url?.endsWith('/_ping')) response.end('OK');
-    });
-    server.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-    docker = new Docker({ socketPath });
+    engine = await fakeEngine(() => undefined);
+    docker = engine.docker;
   });
-
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => engine.close());
 
   it('rejects with SandboxTimeoutError at the timeout', async () => {
     const sandbox = createSandbox({ name: 'stuck.timeout', code: 'pass', timeout: 1000, docker });
@@ -222,36 +244,14 @@ describe('a Docker engine that answers /_ping and nothing else', () => {
 });
 
 describe('a Docker engine that never finishes creating a container', () => {
-  // A fake engine on a unix socket: it answers /_ping and the reaper's listing, and leaves the
-  // creation of a container hanging.
-  let dir: string;
-  let server: Server;
-  const sockets = new Set<Socket>();
+  // It answers the reaper's listing, and leaves the creation of a container hanging.
+  let engine: FakeEngine;
   let docker: Docker;
-
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sandbox-fake-daemon-'));
-    const socketPath = join(dir, 'docker.sock');
-    server = createServer((request, response) => {
-      if (request.url?.endsWith('/_ping')) response.end('OK');
-      else if (request.url?.includes('/containers/json')) {
-        response.setHeader('content-type', 'application/json');
-        response.end('[]');
-      }
-    });
-    server.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-    docker = new Docker({ socketPath });
+    engine = await fakeEngine((url) => (url.includes('/containers/json') ? '[]' : undefined));
+    docker = engine.docker;
   });
-
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => engine.close());
 
   it('a stopped run waits for the creation a bounded time, and close() does not hang on it', async () => {
     const sandbox = createSandbox({
