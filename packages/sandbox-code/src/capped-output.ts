@@ -21,8 +21,7 @@ export class CappedOutput {
     private readonly limit: number,
     secrets: readonly string[] = [],
   ) {
-    this.secretBytes = secrets.filter((s) => s.length > 0).map((s) => Buffer.from(s));
-    this.reach = Math.max(0, ...this.secretBytes.map((s) => s.length - 1));
+    ({ secretBytes: this.secretBytes, reach: this.reach } = secretBytesOf(secrets));
   }
 
   /** Whether bytes were dropped. */
@@ -96,6 +95,15 @@ export class CappedOutput {
 const MASK = Buffer.from('***');
 
 /**
+ * The secrets as bytes (empty ones dropped), and how many bytes short of the longest one a piece
+ * of output may end while a secret across its end is still unseen.
+ */
+function secretBytesOf(secrets: readonly string[]): { secretBytes: Buffer[]; reach: number } {
+  const secretBytes = secrets.filter((s) => s.length > 0).map((s) => Buffer.from(s));
+  return { secretBytes, reach: Math.max(0, ...secretBytes.map((s) => s.length - 1)) };
+}
+
+/**
  * The stretches of `haystack` covered by any secret, merged where occurrences touch or overlap
  * (so a secret that is a prefix of, or overlaps, another cannot leave part of either visible).
  */
@@ -158,8 +166,7 @@ export class LineSplitter {
     private readonly secrets: readonly string[],
     private readonly maxLine = 64 * 1024,
   ) {
-    this.secretBytes = secrets.filter((s) => s.length > 0).map((s) => Buffer.from(s));
-    this.reach = Math.max(0, ...this.secretBytes.map((s) => s.length - 1));
+    ({ secretBytes: this.secretBytes, reach: this.reach } = secretBytesOf(secrets));
   }
 
   /** Adds bytes; complete lines are emitted at once. */

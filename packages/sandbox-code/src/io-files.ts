@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { extract as tarExtract, pack as tarPack } from 'tar-stream';
 import { SandboxInputError } from './errors';
-import type { IoKind, IoManifest } from './io-kinds';
+import { type IoKind, type IoManifest, isPathKind } from './io-kinds';
 
 /** One entry of an archive copied into a container. */
 export interface ArchiveEntry {
@@ -114,7 +114,7 @@ export async function inputEntries(
     const value = values[name];
     if (value === undefined || value === null) continue;
     const first = planned.length;
-    if (kind === 'file' || kind === 'dir') {
+    if (isPathKind(kind)) {
       const uri = (value as { uri: string }).uri;
       const path = hostPathOf(uri);
       if (!path) {
@@ -207,7 +207,7 @@ export async function collectOutputs(
   const files = new Map<string, Buffer>();
   const dirs = new Set<string>();
   const regularFiles = new Set<string>();
-  const onHost = Object.entries(manifest).filter(([, k]) => k === 'file' || k === 'dir');
+  const onHost = Object.entries(manifest).filter(([, k]) => isPathKind(k));
   if (onHost.length) {
     await mkdir(hostDir, { recursive: true });
     // Each run's file and folder outputs replace the previous run's in a reused outputDir.
@@ -248,7 +248,7 @@ export async function collectOutputs(
     // Only declared outputs are read; anything else is skipped.
     if (!path || !kind) return skip();
     const target = join(hostDir, path);
-    const onHostDir = kind === 'file' || kind === 'dir';
+    const onHostDir = isPathKind(kind);
     if (onHostDir && relative(hostDir, target).startsWith(`..${sep}`)) return skip();
     if (header.type === 'directory') {
       if (path === top) dirs.add(top);
@@ -318,7 +318,7 @@ export async function collectOutputs(
  * it). Throws an `Error` saying what was wrong; the caller names the output.
  */
 export function decodeOutput(kind: IoKind, name: string, collected: CollectedOutputs): unknown {
-  if (kind === 'file' || kind === 'dir') {
+  if (isPathKind(kind)) {
     const present = kind === 'dir' ? collected.dirs : collected.regularFiles;
     if (!present.has(name)) {
       if (collected.dirs.has(name) || collected.regularFiles.has(name)) {

@@ -31,6 +31,11 @@ export type IoKind =
 /** The kind of every field of an object schema, by name. */
 export type IoManifest = Record<string, IoKind>;
 
+/** Whether a value of this kind is a file or folder (passed as itself, not as its text). */
+export function isPathKind(kind: IoKind): kind is 'file' | 'dir' {
+  return kind === 'file' || kind === 'dir';
+}
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Whether `name` can be both a file name and a variable in python, javascript and bash. */

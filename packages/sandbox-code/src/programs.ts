@@ -1,4 +1,4 @@
-import type { IoManifest } from './io-kinds';
+import { type IoManifest, isPathKind } from './io-kinds';
 
 /** Languages code mode and verbatim mode understand. */
 export type SandboxLanguage = 'python' | 'javascript' | 'bash';
@@ -75,7 +75,7 @@ const JAVASCRIPT_DRIVER = `(() => {
   const IN = '/var/inputs', OUT = '/var/outputs';
   const read = (name, kind) => {
     const p = path.join(IN, name);
-    if (kind === 'file' || kind === 'dir') return p;
+    if (isPathKind(kind)) return p;
     if (kind === 'bytes') return fs.readFileSync(p);
     const text = fs.readFileSync(p, 'utf8');
     switch (kind) {
@@ -89,7 +89,7 @@ const JAVASCRIPT_DRIVER = `(() => {
   };
   const write = (name, kind, value) => {
     const p = path.join(OUT, name);
-    if (kind === 'file' || kind === 'dir') {
+    if (isPathKind(kind)) {
       if (path.resolve(String(value)) !== p) fs.cpSync(String(value), p, { recursive: kind === 'dir' });
       return;
     }
@@ -120,17 +120,16 @@ function bashDriver(manifest: { inputs: IoManifest; outputs: IoManifest }): stri
   const lines: string[] = [];
   for (const [name, kind] of Object.entries(manifest.inputs)) {
     lines.push(
-      kind === 'file' || kind === 'dir'
+      isPathKind(kind)
         ? `${name}=/var/inputs/${name}`
         : `if [ -e /var/inputs/${name} ]; then IFS= read -r -d '' ${name} < /var/inputs/${name}; fi`,
     );
   }
   lines.push('eval "$1"', '__flyte_status=$?');
   for (const [name, kind] of Object.entries(manifest.outputs)) {
-    const write =
-      kind === 'file' || kind === 'dir'
-        ? `cp -r -- "$${name}" /var/outputs/${name}`
-        : `printf '%s' "$${name}" > /var/outputs/${name}`;
+    const write = isPathKind(kind)
+      ? `cp -r -- "$${name}" /var/outputs/${name}`
+      : `printf '%s' "$${name}" > /var/outputs/${name}`;
     lines.push(`if [ -n "\${${name}+x}" ] && [ ! -e /var/outputs/${name} ]; then ${write}; fi`);
   }
   lines.push('exit "$__flyte_status"');

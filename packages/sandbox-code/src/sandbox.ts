@@ -48,7 +48,7 @@ import {
   OutputTooLargeError,
   packArchive,
 } from './io-files';
-import { isIoName, manifestOf } from './io-kinds';
+import { isIoName, isPathKind, manifestOf } from './io-kinds';
 import { programArgv, type SandboxLanguage, type SandboxProgram, wrapRun } from './programs';
 import { reapOnce } from './reaper';
 import { MarkerScanner, RunFrameSplitter, type RunStatus } from './run-frame';
@@ -392,19 +392,6 @@ class RunStop {
   }
 }
 
-/** Resolves after `ms` (a bound on an optional wait), or when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** Whether `promise` settles (either way) within `ms`. */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -520,16 +507,7 @@ export function createSandbox<
     const d = docker;
     await untilAborted(ensureDockerReachable(d), signal);
     // Reaping is housekeeping: a run waits for it a little, never for a hung engine.
-    const bound = new AbortController();
-    const stopWaiting = () => bound.abort();
-    signal?.addEventListener('abort', stopWaiting, { once: true });
-    try {
-      await Promise.race([reapOnce(d), sleep(REAPER_WAIT_MS, bound.signal)]);
-    } finally {
-      bound.abort();
-      signal?.removeEventListener('abort', stopWaiting);
-    }
-    signal?.throwIfAborted();
+    await untilAborted(settlesWithin(reapOnce(d), REAPER_WAIT_MS), signal);
     return d;
   };
 
@@ -567,7 +545,7 @@ export function createSandbox<
   });
 
   const outputNames = Object.keys(manifest.outputs);
-  const hasFileOutputs = Object.values(manifest.outputs).some((k) => k === 'file' || k === 'dir');
+  const hasFileOutputs = Object.values(manifest.outputs).some((k) => isPathKind(k));
   const collect = outputNames.length > 0;
   // The container of one run: its main process is the run script, waiting (when `unpack`) for
   // `go` and the input archive on stdin. Warm-pool containers are these, made ahead of time.
