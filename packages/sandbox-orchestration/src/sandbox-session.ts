@@ -110,8 +110,6 @@ class RunState {
   fatal: OrchestratorError | undefined;
   cpuUsedMs = 0;
   memoryGrowth = 0;
-  /** The session's `abortFlag` was set: the run stops at once. */
-  abortedByHost = false;
   /** `performance.now()` past which the run is over its wall-clock limit. */
   deadline = 0;
   closed = false;
@@ -300,8 +298,7 @@ export class SandboxSession {
     const run = this.run;
     if (!run) return false;
     if (run.limitHit || run.closed) return true;
-    if (this.abortFlag !== undefined && Atomics.load(this.abortFlag, 0) !== 0) {
-      run.abortedByHost = true;
+    if (this.abortedByHost()) {
       run.closed = true;
       return true;
     }
@@ -353,10 +350,15 @@ export class SandboxSession {
     }
   }
 
+  /** Whether another thread set the session's `abortFlag`: the run stops at once. */
+  private abortedByHost(): boolean {
+    return this.abortFlag !== undefined && Atomics.load(this.abortFlag, 0) !== 0;
+  }
+
   /** Throws when the run must stop: the limit it hit, or the host's abort. */
   private throwIfStopped(run: RunState): void {
     if (run.limitHit) throw run.limitHit;
-    if (run.abortedByHost) throw new Error('the run was aborted by the host');
+    if (this.abortedByHost()) throw new Error('the run was aborted by the host');
   }
 
   private hit(run: RunState, limit: SandboxLimitName, observed: string): void {
@@ -1005,8 +1007,8 @@ export class SandboxSession {
         await run.waitForWork();
         this.throwIfStopped(run);
         signal.throwIfAborted();
+        // Delivering settles promises and runs no guest code: the next batch of jobs is checked.
         this.slice(run, () => this.deliver(run));
-        this.checkUnreported(run);
         this.throwIfStopped(run);
       }
     } finally {
