@@ -11,7 +11,6 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import {
-  FlyteError,
   fromInputs,
   InvalidTaskIoError,
   LiteralConversionError,
@@ -31,7 +30,12 @@ import { InputsSchema } from '@flyte/idl/task';
 import type { ResourceMeta } from './async-connector';
 import { afterDelay, MAX_TIMER_MS, raceAbort } from './backoff';
 import type { AnyConnector, ConnectorRegistry } from './connector-registry';
-import { ConnectorNotFoundError, InvalidResourceMetaError } from './errors';
+import {
+  ConnectorNotFoundError,
+  InvalidResourceMetaError,
+  refuseOption,
+  UNBOUNDED_MS_RULE,
+} from './errors';
 import { HealthService, ServingStatus } from './health';
 import { inputsSchemaOf, outputsSchemaOf } from './interface-schemas';
 import { isTransientError } from './run-connector-task';
@@ -558,16 +562,11 @@ function callSignal(
 
 /** Refuses option values the service could not honour (Node fires over-long timers at once). */
 function checkServiceOptions(options: ConnectorServiceOptions): void {
-  const refuse = (option: string, value: unknown, rule: string) => {
-    throw new FlyteError(
-      'invalid_service_options',
-      `createConnectorService: ${option} must be ${rule}, not ${String(value)}.`,
-      { details: { option, value: String(value) } },
-    );
-  };
+  const refuse = (option: string, value: unknown, rule: string) =>
+    refuseOption('invalid_service_options', 'createConnectorService', option, value, rule);
   const { callTimeout, shutdownGrace, readMaxBytes } = options;
   if (callTimeout !== undefined && !(callTimeout > 0)) {
-    refuse('callTimeout', callTimeout, 'a number of milliseconds above 0 (Infinity for no bound)');
+    refuse('callTimeout', callTimeout, UNBOUNDED_MS_RULE);
   }
   if (shutdownGrace !== undefined && !(shutdownGrace >= 0 && shutdownGrace <= MAX_TIMER_MS)) {
     refuse('shutdownGrace', shutdownGrace, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`);

@@ -2,6 +2,26 @@ import { FlyteError, type FlyteErrorOptions, Phase } from '@flyte/idl';
 import type { LogLink } from './async-connector';
 
 /**
+ * Throws the error of an option value that cannot work: `code` (`invalid_run_options`,
+ * `invalid_service_options`), a message naming `subject`, the option, the rule and the value, and
+ * `details` `{ option, value }`.
+ */
+export function refuseOption(
+  code: string,
+  subject: string,
+  option: string,
+  value: unknown,
+  rule: string,
+): never {
+  throw new FlyteError(code, `${subject}: ${option} must be ${rule}, not ${String(value)}.`, {
+    details: { option, value: String(value) },
+  });
+}
+
+/** The rule of a bound in milliseconds that may be infinite. */
+export const UNBOUNDED_MS_RULE = 'a number of milliseconds above 0 (Infinity for no bound)';
+
+/**
  * No connector is registered for a task type and version, or under a name. The message lists
  * what is registered. `details`: `taskType`, `taskTypeVersion` or `name`, and `registered`.
  */

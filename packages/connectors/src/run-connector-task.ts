@@ -22,7 +22,9 @@ import {
   ConnectorAbortedError,
   ConnectorTaskFailedError,
   ConnectorTimeoutError,
+  refuseOption,
   TransientConnectorError,
+  UNBOUNDED_MS_RULE,
 } from './errors';
 import { resolveSecrets, SecretRedactor, type SecretSources } from './secrets';
 import { type ConnectorStateStore, checkStoredRun } from './state-store';
@@ -215,16 +217,11 @@ function withDefaults(task: ConnectorTaskLike, options: RunConnectorTaskOptions)
  * interval of 0 never backs off, and Node fires timers longer than about 24.8 days at once.
  */
 function checkRunOptions(task: ConnectorTaskLike, options: RunConnectorTaskOptions): void {
-  const refuse = (option: string, value: unknown, rule: string) => {
-    throw new FlyteError(
-      'invalid_run_options',
-      `Connector task "${task.name}": ${option} must be ${rule}, not ${String(value)}.`,
-      { details: { option, value: String(value) } },
-    );
-  };
+  const refuse = (option: string, value: unknown, rule: string) =>
+    refuseOption('invalid_run_options', `Connector task "${task.name}"`, option, value, rule);
   const { timeout } = options;
   if (timeout !== undefined && !(timeout > 0)) {
-    refuse('timeout', timeout, 'a number of milliseconds above 0 (Infinity for no bound)');
+    refuse('timeout', timeout, UNBOUNDED_MS_RULE);
   }
   for (const option of ['minPollInterval', 'maxPollInterval', 'deleteTimeout'] as const) {
     const value = options[option];
