@@ -564,6 +564,8 @@ const TIMESTAMP_MAX = new Date('9999-12-31T23:59:59.999Z');
 const DURATION_MAX_MS = 315_576_000_000_000;
 
 const INT64_MIN = -(2n ** 63n);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const INT64_MAX = 2n ** 63n - 1n;
 
 function encode(value: unknown, schema: z.ZodType, path: string): Literal {
@@ -682,6 +684,9 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
   const lit = literal.value;
   const sc = lit.case === 'scalar' ? lit.value.value : undefined;
   const prim = sc?.case === 'primitive' ? sc.value.value : undefined;
+  // What flyte-sdk sends for dataclasses, pydantic models and dicts.
+  const msgpack =
+    sc?.case === 'binary' && sc.value.tag === MSGPACK_TAG ? sc.value.value : undefined;
   const fail = (expected: string): never => {
     throw new LiteralConversionError(
       `${path}: expected a ${expected} literal, received ${describeLiteral(literal)}`,
@@ -706,10 +711,7 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
       return prim?.case === 'integer' ? Number(prim.value) : fail('float');
     case 'integer':
       if (prim?.case !== 'integer') return fail('integer');
-      if (
-        prim.value > BigInt(Number.MAX_SAFE_INTEGER) ||
-        prim.value < BigInt(Number.MIN_SAFE_INTEGER)
-      ) {
+      if (prim.value > MAX_SAFE || prim.value < MIN_SAFE) {
         throw mismatch(
           path,
           'integer within Number.MAX_SAFE_INTEGER (use z.bigint() for larger ones)',
@@ -730,8 +732,7 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
     case 'json':
       if (sc?.case === 'binary' && sc.value.tag === JSON_TAG)
         return JSON.parse(new TextDecoder().decode(sc.value.value));
-      if (sc?.case === 'binary' && sc.value.tag === MSGPACK_TAG)
-        return fromMsgpack(sc.value.value, path);
+      if (msgpack) return fromMsgpack(msgpack, path);
       // Accept a Struct too: that is how other SDKs send untyped objects.
       return sc?.case === 'generic' ? sc.value : fail(`binary (tag "${JSON_TAG}")`);
     case 'file':
@@ -750,8 +751,7 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
         ? lit.value.literals.map((l, i) => decode(l, d.element, `${path}[${i}]`))
         : fail('collection');
     case 'record': {
-      if (sc?.case === 'binary' && sc.value.tag === MSGPACK_TAG)
-        return fromJson(fromMsgpack(sc.value.value, path), schema, path);
+      if (msgpack) return fromJson(fromMsgpack(msgpack, path), schema, path);
       if (lit.case !== 'map') return fail(`map (or binary with tag "${MSGPACK_TAG}")`);
       const out: Record<string, unknown> = {};
       for (const [k, l] of Object.entries(lit.value.literals))
@@ -760,8 +760,7 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
     }
     case 'object':
       checkObjectSchema(schema, path);
-      if (sc?.case === 'binary' && sc.value.tag === MSGPACK_TAG)
-        return fromJson(fromMsgpack(sc.value.value, path), schema, path);
+      if (msgpack) return fromJson(fromMsgpack(msgpack, path), schema, path);
       return sc?.case === 'generic'
         ? fromJson(sc.value, schema, path)
         : fail(`struct (or binary with tag "${MSGPACK_TAG}")`);
@@ -783,7 +782,7 @@ function decode(literal: Literal, schema: z.ZodType, path: string): unknown {
       // Python transformers: a pydantic model comes tagged "Pydantic Transformer", our objects
       // "Object-Dataclass-Transformer"); else the first that decodes. This runs per value: the
       // variants' essences are cached per schema and the stored type is reduced once.
-      const sent = stored && essenceOfSent(stored);
+      const sent = stored && typeEssence(stored);
       const match =
         sent && options.find((o) => equals(LiteralTypeSchema, variantEssence(o, path), sent));
       const ordered = match ? [match, ...options.filter((o) => o !== match)] : options;
@@ -824,29 +823,18 @@ function variantEssence(schema: z.ZodType, path: string): LiteralType {
 const variantEssences = new WeakMap<z.ZodType, LiteralType>();
 
 // What a type is, without what rides along: `metadata` (JSON Schema), `structure` (the union
-// variant tag flyte-sdk adds, e.g. {tag: "int"}) and `annotation` (flyte-sdk's cache-key hints).
-// flyte-sdk compares union variants the same way (_type_essence); this also strips nested types.
+// variant tag flyte-sdk adds, e.g. {tag: "int"}) and `annotation` (flyte-sdk's cache-key hints),
+// at every level, as flyte-sdk compares union variants (_type_essence). Built without copying what
+// it strips (a sent object type carries its whole JSON Schema); it shares the leaf messages it
+// keeps, which are only read.
 function typeEssence(type: LiteralType): LiteralType {
-  delete type.metadata;
-  delete type.structure;
-  delete type.annotation;
-  const inner = type.type;
-  if (inner.case === 'collectionType' || inner.case === 'mapValueType') typeEssence(inner.value);
-  else if (inner.case === 'unionType')
-    for (const variant of inner.value.variants) typeEssence(variant);
-  return type;
-}
-
-// typeEssence of a type we received, built without copying what it strips (a sent object type
-// carries its whole JSON Schema). Shares the leaf messages it keeps: only read, never changed.
-function essenceOfSent(type: LiteralType): LiteralType {
   const essence = create(LiteralTypeSchema);
   const inner = type.type;
   if (inner.case === 'collectionType' || inner.case === 'mapValueType') {
-    essence.type = { case: inner.case, value: essenceOfSent(inner.value) };
+    essence.type = { case: inner.case, value: typeEssence(inner.value) };
   } else if (inner.case === 'unionType') {
     const union = create(UnionTypeSchema);
-    union.variants = inner.value.variants.map(essenceOfSent);
+    union.variants = inner.value.variants.map(typeEssence);
     essence.type = { case: 'unionType', value: union };
   } else {
     essence.type = inner;
@@ -1098,8 +1086,6 @@ function fromMsgpackValue(value: unknown, path: string, depth = 0): unknown {
 }
 
 const MSGPACK_MAX_DEPTH = 1000;
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 // --- Interfaces, inputs and outputs ----------------------------------------------------------
 
