@@ -75,7 +75,7 @@ const JAVASCRIPT_DRIVER = `(() => {
   const IN = '/var/inputs', OUT = '/var/outputs';
   const read = (name, kind) => {
     const p = path.join(IN, name);
-    if (isPathKind(kind)) return p;
+    if (kind === 'file' || kind === 'dir') return p;
     if (kind === 'bytes') return fs.readFileSync(p);
     const text = fs.readFileSync(p, 'utf8');
     switch (kind) {
@@ -89,7 +89,7 @@ const JAVASCRIPT_DRIVER = `(() => {
   };
   const write = (name, kind, value) => {
     const p = path.join(OUT, name);
-    if (isPathKind(kind)) {
+    if (kind === 'file' || kind === 'dir') {
       if (path.resolve(String(value)) !== p) fs.cpSync(String(value), p, { recursive: kind === 'dir' });
       return;
     }
